@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    name = "compliance"
+    verbose_name = "Data-subject requests"
+
+    def ready(self):
+        from . import personal_data  # noqa: F401

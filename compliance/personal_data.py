@@ -1,0 +1,1 @@
+"""Compliance's entries in the personal-data registry (governance.registry)."""

@@ -1,0 +1,37 @@
+"""DRF authentication by `Authorization: Bearer <api key>`; resolves user, tenant and role once."""
+
+from rest_framework import authentication, exceptions, permissions
+
+from .api_keys import resolve_key
+from .models import Membership
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw:
+            return None
+        key = resolve_key(raw.strip())
+        membership = (
+            Membership.objects.filter(tenant_id=key.tenant_id, user_id=key.user_id).first() if key else None
+        )
+        if key is None or membership is None or not key.user.is_active:
+            raise exceptions.AuthenticationFailed("The API key is not valid.", code="invalid_api_key")
+        request.tenant = key.tenant
+        request.membership = membership
+        return key.user, key
+
+    def authenticate_header(self, request):
+        return "Bearer"
+
+
+class IsTenantMember(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return getattr(request, "membership", None) is not None
+
+
+class IsTenantAdmin(permissions.BasePermission):
+    def has_permission(self, request, view):
+        membership = getattr(request, "membership", None)
+        return membership is not None and membership.role == Membership.Role.ADMIN

@@ -1,0 +1,8 @@
+"""Fixed values of the embedded demo (development only)."""
+
+DEMO = {
+    "tenant": "demo",
+    "admin_email": "admin@demo.example",
+    "admin_password": "demo-admin-password",
+    "member_email": "member@demo.example",
+}

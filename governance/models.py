@@ -1,0 +1,194 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from encrypted_model_fields.fields import EncryptedEmailField, EncryptedTextField
+
+from .crypto import blind_index
+
+
+class RetentionCategory(models.TextChoices):
+    """Every stored thing belongs to exactly one of these (DESIGN.md, retention categories)."""
+
+    TRANSIENT_IMAGE = "transient_image", "Transient image"
+    RETAINED_IMAGE = "retained_image", "Retained cleaned image (tenant opt-in)"
+    SEARCH_DESCRIPTION = "search_description", "Search description"
+    SEARCH_RESULT = "search_result", "Search result"
+    USAGE_EVENT = "usage_event", "Usage event"
+    EXPORT_ARCHIVE = "export_archive", "Export archive"
+    REQUEST_RECORD = "request_record", "Data-subject request record"
+    AUDIT_EVENT = "audit_event", "Audit event"
+    SUPPORT_SESSION = "support_session", "Support session"
+
+
+class Tenant(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    face_blur = models.BooleanField(default=True, help_text="Blur faces before an image is described.")
+    retain_cleaned_images_days = models.PositiveIntegerField(
+        default=0, help_text="0 = cleaned images are never kept (the default)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.slug
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, email):
+        return self.get(email_index=blind_index(email))
+
+    def create_user(self, email=None, password=None, *, email_index=None, **extra):
+        # createsuperuser passes the typed e-mail as USERNAME_FIELD (email_index).
+        user = self.model(email=self.normalize_email(email or email_index), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email=None, password=None, *, email_index=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, email_index=email_index, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account. The e-mail is encrypted at rest; it is found and kept unique by its blind index."""
+
+    email = EncryptedEmailField()
+    email_index = models.CharField("e-mail", max_length=64, unique=True, editable=False)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+    USERNAME_FIELD = "email_index"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def save(self, *args, **kwargs):
+        # Keep the lookup column in step with the value it indexes.
+        self.email_index = blind_index(self.email)
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return f"user #{self.pk}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="one_membership_per_tenant")]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class ApiKey(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"key {self.prefix}…"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    """One row of the append-only, hash-chained audit log. Written only by governance.audit.record."""
+
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    actor = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit log is append-only")
+
+    def __str__(self):
+        return f"#{self.pk} {self.action}"
+
+
+class AuditHead(models.Model):
+    """The chain's end (detects a deleted last row) and its start (after retention pruned the oldest)."""
+
+    last_hash = models.CharField(max_length=64)
+    anchor_hash = models.CharField(max_length=64)
+
+
+class StoredObject(models.Model):
+    """Every object the object store writes, with its purpose, tenant and deadline."""
+
+    class Purpose(models.TextChoices):
+        TRANSIENT_IMAGE = "transient_image", "Transient image"
+        RETAINED_IMAGE = "retained_image", "Retained cleaned image"
+        EXPORT_ARCHIVE = "export_archive", "Export archive"
+        SUPPORT_VIEW = "support_view", "Support view"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    key = models.CharField(max_length=255, unique=True)
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.BigIntegerField(default=0)
+    subject_index = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_reason = models.CharField(max_length=32, blank=True)
+
+    def __str__(self):
+        return self.key
+
+
+class IssuedLink(models.Model):
+    """A temporary link handed out for a stored object: who, what, until when."""
+
+    TENANT_FIELD = "object__tenant"
+
+    object = models.ForeignKey(StoredObject, on_delete=models.CASCADE, related_name="links")
+    actor = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+
+class KeyCanary(models.Model):
+    """A known value encrypted with FIELD_ENCRYPTION_KEY: start-up refuses a key that can't read it."""
+
+    value = EncryptedTextField()

@@ -1,0 +1,263 @@
+"""Sightguard settings: one file, configured by environment variables only.
+
+Unset variables mean the embedded default (SQLite, in-process tasks, a local object store, the
+offline vision provider) with development keys generated once into var/dev-keys.json. With
+DEBUG off, start-up refuses those development keys.
+"""
+
+import json
+import os
+import secrets
+import sys
+import warnings
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SIGHTGUARD_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A setting from the environment, or from the file named by NAME_FILE (docker secrets)."""
+    if name in os.environ:
+        return os.environ[name]
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value in (None, "") else int(value)
+
+
+DEBUG = env_bool("DEBUG", True)
+
+# --- secrets -------------------------------------------------------------------------------------
+
+_DEV_KEYS_FILE = VAR_DIR / "dev-keys.json"
+
+
+def _development_keys() -> dict:
+    if _DEV_KEYS_FILE.exists():
+        return json.loads(_DEV_KEYS_FILE.read_text())
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+    _DEV_KEYS_FILE.write_text(json.dumps(keys))
+    _DEV_KEYS_FILE.chmod(0o600)
+    return keys
+
+
+DEVELOPMENT_KEYS_IN_USE = sorted(
+    name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY") if not env(name)
+)
+if DEVELOPMENT_KEYS_IN_USE:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is off but these keys are not set: "
+            + ", ".join(DEVELOPMENT_KEYS_IN_USE)
+            + ". Development keys are refused in production."
+        )
+    _dev = _development_keys()
+    if "pytest" not in sys.modules:
+        warnings.warn(
+            "SIGHTGUARD IS USING GENERATED DEVELOPMENT KEYS ("
+            + ", ".join(DEVELOPMENT_KEYS_IN_USE)
+            + f") from {_DEV_KEYS_FILE}. Never use them in production.",
+            stacklevel=1,
+        )
+else:
+    _dev = {}
+
+SECRET_KEY = env("SECRET_KEY") or _dev["SECRET_KEY"]
+# A comma-separated list: the first key encrypts, every key decrypts (rotation by re-saving).
+FIELD_ENCRYPTION_KEY = (env("FIELD_ENCRYPTION_KEY") or _dev["FIELD_ENCRYPTION_KEY"]).split(",")
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _dev["BLIND_INDEX_KEY"]
+
+ALLOWED_HOSTS = [h for h in (env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o]
+SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# --- applications --------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "encrypted_model_fields",
+    "governance",
+    "search",
+    "compliance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "governance.urls"
+WSGI_APPLICATION = "governance.wsgi.application"
+AUTH_USER_MODEL = "governance.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- database ------------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sightguard.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- security (check --deploy is clean with DEBUG off) ---------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- e-mail --------------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env("EMAIL_BACKEND") or "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_HOST = env("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "privacy@sightguard.localhost"
+
+# --- REST framework ------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["governance.api_auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["governance.api_auth.IsTenantMember"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"public": env("PUBLIC_THROTTLE_RATE") or "30/hour"},
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sightguard API",
+    "DESCRIPTION": "Privacy-preserving image search: jobs, consent, documents, data-subject requests.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery --------------------------------------------------------------------------------------
+
+REDIS_URL = env("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Embedded default: tasks run in-process (they are queued on commit, so after the commit).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Provider calls wait on the network: their own queue, served by a thread pool with high
+# concurrency. CPU work (cleaning, face detection) has its own queue and a process pool.
+CELERY_TASK_ROUTES = {
+    "search.tasks.describe_job": {"queue": "provider"},
+    "search.tasks.prepare_job": {"queue": "cpu"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- object store --------------------------------------------------------------------------------
+
+S3_BUCKET = env("S3_BUCKET")
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")
+S3_REGION = env("AWS_DEFAULT_REGION") or env("S3_REGION") or "eu-central-1"
+S3_SSE = env("S3_SSE") or "AES256"  # or "aws:kms" with S3_SSE_KMS_KEY_ID
+S3_SSE_KMS_KEY_ID = env("S3_SSE_KMS_KEY_ID")
+LOCAL_OBJECT_ROOT = Path(env("LOCAL_OBJECT_ROOT") or VAR_DIR / "objects")
+MAX_LINK_SECONDS = 3600
+
+# --- search pipeline -----------------------------------------------------------------------------
+
+VISION_PROVIDER = env("VISION_PROVIDER") or "offline"
+VISION_TIMEOUT_SECONDS = float(env("VISION_TIMEOUT_SECONDS") or 30)
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
+IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
+TRANSIENT_IMAGE_SECONDS = env_int("TRANSIENT_IMAGE_SECONDS", 3600)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+}

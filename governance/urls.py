@@ -1,0 +1,16 @@
+"""The project's URLconf: the one place that composes the apps."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("search.urls")),
+    path("api/v1/", include("compliance.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("objects/local/<str:token>", views.local_object, name="local-object"),
+]

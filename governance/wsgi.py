@@ -1,0 +1,10 @@
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+application = get_wsgi_application()
+
+from governance.crypto import check_encryption_key  # noqa: E402
+
+check_encryption_key()

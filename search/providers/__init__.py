@@ -1,0 +1,20 @@
+"""Vision providers, chosen by VISION_PROVIDER."""
+
+from django.conf import settings
+
+from .base import ImageInput, ProviderError, VisionProvider  # noqa: F401
+
+INSTRUCTIONS = (
+    "Describe the object shown in this image for a patent and technical-document search: its "
+    "shape, parts, materials, mechanisms and function, in plain technical language. Do not guess "
+    "who anyone is. If context text is given, use it only to focus the description."
+)
+
+
+def get_provider(key: str | None = None) -> VisionProvider:
+    key = key or settings.VISION_PROVIDER
+    if key == "offline":
+        from .offline import OfflineProvider
+
+        return OfflineProvider()
+    raise ValueError(f"unknown VISION_PROVIDER {key!r}")

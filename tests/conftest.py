@@ -1,0 +1,103 @@
+"""Shared fixtures. Tenants: acme (alice admin, bob member) and globex (charlie admin, dave member).
+
+Every suite checks an outsider next to the owner: another tenant's member, an admin of another
+tenant, the operator where customer content is concerned.
+"""
+
+import io
+
+import pytest
+from PIL import Image
+from rest_framework.test import APIClient
+
+from governance import celery_app, objectstore
+from governance.models import Membership
+from governance.tenants import add_member, create_tenant
+
+
+@pytest.fixture(autouse=True)
+def _embedded_defaults(settings, tmp_path):
+    """Each test gets its own local object store and in-process tasks (run on commit)."""
+    settings.LOCAL_OBJECT_ROOT = tmp_path / "objects"
+    settings.S3_BUCKET = None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    celery_app.conf.task_always_eager = True
+    yield
+    objectstore._backend_for.cache_clear()
+
+
+class Actor:
+    def __init__(self, membership, key):
+        self.membership = membership
+        self.user = membership.user
+        self.tenant = membership.tenant
+        self.key = key
+        self.api = APIClient()
+        self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    def __repr__(self):
+        return f"<{self.membership.role} of {self.tenant.slug}>"
+
+
+@pytest.fixture
+def acme(db):
+    tenant, membership, key = create_tenant(
+        slug="acme", name="Acme Oy", admin_email="alice@acme.example", admin_password="alice-password-1"
+    )
+    return tenant
+
+
+@pytest.fixture
+def alice(acme):
+    return Actor(Membership.objects.get(tenant=acme, role="admin"), _fresh_key(acme, "alice@acme.example"))
+
+
+@pytest.fixture
+def bob(acme):
+    membership, key = add_member(tenant=acme, email="bob@acme.example")
+    return Actor(membership, key)
+
+
+@pytest.fixture
+def globex(db):
+    tenant, _, _ = create_tenant(
+        slug="globex", name="Globex AB", admin_email="charlie@globex.example", admin_password="charlie-password-1"
+    )
+    return tenant
+
+
+@pytest.fixture
+def charlie(globex):
+    return Actor(Membership.objects.get(tenant=globex, role="admin"), _fresh_key(globex, "charlie@globex.example"))
+
+
+@pytest.fixture
+def dave(globex):
+    membership, key = add_member(tenant=globex, email="dave@globex.example")
+    return Actor(membership, key)
+
+
+@pytest.fixture
+def operator(db):
+    from governance.models import User
+
+    return User.objects.create_superuser(email="ops@sightguard.example", password="operator-password-1")
+
+
+def _fresh_key(tenant, email):
+    from governance.api_keys import issue_key
+    from governance.crypto import blind_index
+
+    membership = Membership.objects.get(tenant=tenant, user__email_index=blind_index(email))
+    return issue_key(membership=membership)[1]
+
+
+def make_jpeg(size=(320, 240), colour=(30, 90, 200), exif: Image.Exif | None = None) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="JPEG", exif=exif or Image.Exif())
+    return out.getvalue()
+
+
+@pytest.fixture
+def jpeg():
+    return make_jpeg
