@@ -192,3 +192,26 @@ class KeyCanary(models.Model):
     """A known value encrypted with FIELD_ENCRYPTION_KEY: start-up refuses a key that can't read it."""
 
     value = EncryptedTextField()
+
+
+class LegalHold(models.Model):
+    """Stops retention and erasure: for a whole tenant, one data subject (blind index) or one object."""
+
+    class Scope(models.TextChoices):
+        TENANT = "tenant", "Whole tenant"
+        SUBJECT = "subject", "One data subject"
+        OBJECT = "object", "One object"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="legal_holds")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    subject_index = models.CharField(max_length=64, blank=True, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True, help_text="app_label.model, e.g. search.searchjob")
+    object_id = models.CharField(max_length=64, blank=True)
+    reason = EncryptedTextField()
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return f"hold #{self.pk} ({self.scope})"
