@@ -323,12 +323,28 @@ def _delete_fast(qs: models.QuerySet, limit: int) -> list:
     return [convert(r[0]) for r in rows]
 
 
+def _write_raw(model, ids: list, values: dict) -> int:
+    """UPDATE with raw literals: encrypted fields would otherwise encrypt the blank (and stay undetectable)."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in values)
+    pk = meta.pk
+    db_ids = [pk.get_db_prep_value(i, connection) for i in ids]
+    if connection.vendor == "postgresql":
+        where, params = f"{qn(pk.column)} = ANY(%s)", [db_ids]
+    else:
+        where, params = f"{qn(pk.column)} IN ({', '.join(['%s'] * len(db_ids))})", db_ids
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {where}", [*values.values(), *params])
+        return cursor.rowcount
+
+
 def _apply(target: Target, ids: list, action: str) -> int:
     if target.handler is not None:
         return target.handler(target, ids, action)
     manager = target.model._base_manager
     if action == RetentionAction.ANONYMISE:
-        return manager.filter(pk__in=ids).update(**{k: models.Value(v) for k, v in target.anonymise.items()})
+        return _write_raw(target.model, ids, target.anonymise)
     if target.stored_object:
         from . import objectstore
         from .models import StoredObject
