@@ -127,3 +127,35 @@ def release_hold(*, hold: LegalHold, actor) -> bool:
             )
     hold.refresh_from_db()
     return bool(released)
+
+
+class Snapshot:
+    """Every active hold on the platform, read in one query: what a retention batch must spare."""
+
+    def __init__(self):
+        self.held_tenants: set = set()
+        self.subjects: dict = {}
+        self.objects: dict = {}
+        rows = LegalHold.objects.filter(released_at__isnull=True).values_list(
+            "tenant_id", "scope", "subject_index", "object_type", "object_id"
+        )
+        for tenant_id, scope, subject_index, object_type, object_id in rows:
+            if scope == LegalHold.Scope.TENANT:
+                self.held_tenants.add(tenant_id)
+            elif scope == LegalHold.Scope.SUBJECT and subject_index:
+                self.subjects.setdefault(tenant_id, set()).add(subject_index)
+            elif scope == LegalHold.Scope.OBJECT:
+                self.objects.setdefault((tenant_id, object_type), set()).add(object_id)
+
+    def tenant_is_held(self, tenant_id) -> bool:
+        return tenant_id in self.held_tenants
+
+    def subject_indexes(self, tenant_id) -> set[str]:
+        return self.subjects.get(tenant_id, set())
+
+    def object_ids(self, tenant_id, model: type[Model]) -> set[str]:
+        return self.objects.get((tenant_id, model._meta.label_lower), set())
+
+    def object_ids_any_tenant(self, model: type[Model]) -> set[str]:
+        label = model._meta.label_lower
+        return {i for (_, type_), ids in self.objects.items() if type_ == label for i in ids}

@@ -260,7 +260,7 @@ def effective_rule(*, category: str, tenant_id) -> Rule | None:
 # --- enforcement ---------------------------------------------------------------------------------
 
 
-def _selection(target: Target, tenant_id, cutoff: datetime, cursor, rule: Rule) -> models.QuerySet:
+def _selection(target: Target, tenant_id, cutoff: datetime, cursor, rule: Rule, held: holds.Snapshot) -> models.QuerySet:
     """The next rows due, in primary-key order, minus everything under a hold."""
     qs = target.model._base_manager.filter(**{f"{target.timestamp_field}__lt": cutoff})
     if target.tenant_field:
@@ -275,13 +275,12 @@ def _selection(target: Target, tenant_id, cutoff: datetime, cursor, rule: Rule) 
     if cursor not in (None, ""):
         qs = qs.filter(pk__gt=cursor)
     if tenant_id is not None:
-        held_objects = holds.held_object_ids(tenant_id=tenant_id, model=target.model)
+        held_objects = held.object_ids(tenant_id, target.model)
         if held_objects:
             qs = qs.exclude(pk__in=_valid_pks(target.model, held_objects))
-        if target.subject:
-            held_subjects = holds.held_subject_indexes(tenant_id=tenant_id)
-            if held_subjects:
-                qs = qs.exclude(**{f"{target.subject}__in": held_subjects})
+        held_subjects = held.subject_indexes(tenant_id) if target.subject else ()
+        if held_subjects:
+            qs = qs.exclude(**{f"{target.subject}__in": sorted(held_subjects)})
     return qs.order_by("pk")
 
 
@@ -361,7 +360,6 @@ class RunReport:
     run: RetentionRun
     counts: dict
     errors: list
-    samples: dict = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -396,13 +394,75 @@ def _claim_run(*, dry_run: bool, tenant: Tenant | None, category: str | None, ac
             raise SightguardError("A retention run is in progress.", code="retention_run_in_progress") from exc
 
 
-def _tenant_ids(target: Target, tenant: Tenant | None) -> list:
+def _tenant_ids(target: Target, tenant: Tenant | None, all_tenants: list) -> list:
     if tenant is not None:
         return [tenant.pk]
-    ids: list = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
+    ids = list(all_tenants)
     if target.tenant_field is None or target.tenant_nullable:
         ids.append(None)
     return ids
+
+
+class _Pass:
+    """One call of enforce: the run, its rules, its progress rows, a holds snapshot at most HOLDS_TTL old."""
+
+    HOLDS_TTL = 1.0  # seconds: a hold placed mid-run is honoured from the next batch after this
+
+    def __init__(self, run, *, now, dry_run, batch_size, progress):
+        self.run, self.now, self.dry_run, self.batch_size, self.progress = run, now, dry_run, batch_size, progress
+        self.rules = _Rules()
+        self.rows = {(p.target, p.tenant_id): p for p in RetentionProgress.objects.filter(run=run)}
+        self.notes: list[RetentionProgress] = []
+        self._holds, self._holds_at = None, 0.0
+        self._lease_at = time.monotonic()
+
+    def holds(self) -> holds.Snapshot:
+        if self._holds is None or time.monotonic() - self._holds_at > self.HOLDS_TTL:
+            self._holds, self._holds_at = holds.Snapshot(), time.monotonic()
+        return self._holds
+
+    def renew_lease(self) -> None:
+        """Inside a batch's transaction, at most once a minute."""
+        if not self.dry_run and time.monotonic() - self._lease_at > 60:
+            RetentionRun.objects.filter(pk=self.run.pk).update(lease_until=timezone.now() + LEASE)
+            self._lease_at = time.monotonic()
+
+    def note(self, target: Target, tenant_id, rule: Rule | None, note: str) -> None:
+        row = self.rows.get((target.name, tenant_id))
+        if row is not None:
+            RetentionProgress.objects.filter(pk=row.pk).update(done=True, note=note)
+        else:
+            self.notes.append(
+                RetentionProgress(
+                    run=self.run, target=target.name, category=target.category, tenant_id=tenant_id,
+                    action=rule.action if rule else "", done=True, note=note,
+                )
+            )
+
+    def record(self, target: Target, tenant_id, rule: Rule, ids: list, done: int) -> RetentionProgress:
+        """Move the cursor and the count, in the batch's transaction."""
+        cursor = str(max(ids))
+        row = self.rows.get((target.name, tenant_id))
+        sample = [str(i) for i in ids[:SAMPLE_SIZE]] if self.dry_run else []
+        if row is None:
+            row = RetentionProgress.objects.create(
+                run=self.run, target=target.name, category=target.category, tenant_id=tenant_id,
+                action=rule.action, cursor=cursor, processed=done, sample=sample,
+            )
+            self.rows[(target.name, tenant_id)] = row
+            return row
+        changes = {"cursor": cursor, "processed": F("processed") + done}
+        if self.dry_run and len(row.sample) < SAMPLE_SIZE:
+            row.sample = row.sample + sample[: SAMPLE_SIZE - len(row.sample)]
+            changes["sample"] = row.sample
+        RetentionProgress.objects.filter(pk=row.pk).update(**changes)
+        row.cursor = cursor
+        return row
+
+    def finish_target(self, target: Target, tenant_id) -> None:
+        row = self.rows.get((target.name, tenant_id))
+        if row is not None:
+            RetentionProgress.objects.filter(pk=row.pk).update(done=True)
 
 
 def enforce(
@@ -425,141 +485,122 @@ def enforce(
     now = now or timezone.now()
     started = time.monotonic()
     run = _claim_run(dry_run=dry_run, tenant=tenant, category=category, actor=audit.actor_label(actor), now=now)
-    rules = _Rules()
-    samples: dict = {}
+    work = _Pass(run, now=now, dry_run=dry_run, batch_size=batch_size, progress=progress)
+    all_tenants = list(Tenant.objects.order_by("pk").values_list("pk", flat=True)) if tenant is None else []
     errors = list(run.errors)
     for target in targets(category):
         if target.category in PLATFORM_ONLY:
             scopes = [None] if tenant is None else []
         else:
-            scopes = _tenant_ids(target, tenant)
+            scopes = _tenant_ids(target, tenant, all_tenants)
         for tenant_id in scopes:
             try:
-                _enforce_one(run, target, tenant_id, rules, now, dry_run, batch_size, progress, samples)
+                _enforce_one(work, target, tenant_id)
             except Exception as exc:  # one target failing must not stop the others; recorded, no message (may hold data)
                 errors.append({"target": target.name, "tenant": tenant_id, "error": type(exc).__name__})
-    return _finish(run, errors, started, samples, actor)
+    if work.notes:
+        RetentionProgress.objects.bulk_create(work.notes, ignore_conflicts=True)
+    return _finish(run, errors, started, actor)
 
 
-def _progress_row(run, target, tenant_id, rule) -> RetentionProgress:
-    row = RetentionProgress.objects.filter(run=run, target=target.name, tenant_id=tenant_id).first()
-    if row is None:
-        row = RetentionProgress.objects.create(
-            run=run, target=target.name, category=target.category, tenant_id=tenant_id, action=rule.action if rule else ""
-        )
-    return row
-
-
-def _enforce_one(run, target, tenant_id, rules, now, dry_run, batch_size, progress, samples) -> None:
-    rule = rules.rule(target.category, tenant_id)
-    row = _progress_row(run, target, tenant_id, rule)
-    if row.done:
+def _enforce_one(work: _Pass, target: Target, tenant_id) -> None:
+    rule = work.rules.rule(target.category, tenant_id)
+    row = work.rows.get((target.name, tenant_id))
+    if row is not None and row.done:
         return
-    note = ""
-    if rule is None:
-        note = "no_rule"
-    elif not rule.enabled:
-        note = "disabled"
-    elif rule.action not in target.actions:
-        note = "action_unsupported"
-    elif tenant_id is not None and holds.tenant_is_held(tenant_id):
-        note = "tenant_held"
-    if note:
-        RetentionProgress.objects.filter(pk=row.pk).update(done=True, note=note)
+    if rule is None or not rule.enabled or rule.action not in target.actions:
+        note = "no_rule" if rule is None else ("disabled" if not rule.enabled else "action_unsupported")
+        work.note(target, tenant_id, rule, note)
         return
-    cutoff = now - rule.max_age
+    cutoff = work.now - rule.max_age
     if target.category == RetentionCategory.AUDIT_EVENT:
-        _prune_audit(run, row, cutoff, dry_run, batch_size, progress)
+        _prune_audit(work, target, rule, cutoff)
         return
-    fast = not dry_run and rule.action == RetentionAction.DELETE and _fast_delete_ok(target)
-    cursor = target.model._meta.pk.to_python(row.cursor) if row.cursor else None
+    fast = not work.dry_run and rule.action == RetentionAction.DELETE and _fast_delete_ok(target)
+    cursor = target.model._meta.pk.to_python(row.cursor) if row is not None and row.cursor else None
     while True:
-        qs = _selection(target, tenant_id, cutoff, cursor, rule)
+        held = work.holds()
+        if tenant_id is not None and held.tenant_is_held(tenant_id):  # also a hold placed mid-run
+            work.note(target, tenant_id, rule, "tenant_held")
+            return
+        qs = _selection(target, tenant_id, cutoff, cursor, rule, held)
         with transaction.atomic():
             if fast:
-                ids = _delete_fast(qs, batch_size)
+                ids = _delete_fast(qs, work.batch_size)
                 done = len(ids)
             else:
-                ids = list(qs.values_list("pk", flat=True)[:batch_size])
-                done = len(ids) if dry_run else (_apply(target, ids, rule.action) if ids else 0)
+                ids = list(qs.values_list("pk", flat=True)[: work.batch_size])
+                done = len(ids) if work.dry_run else (_apply(target, ids, rule.action) if ids else 0)
             if not ids:
-                RetentionProgress.objects.filter(pk=row.pk).update(done=True)
-                break
-            cursor = max(ids)
-            changes = {"cursor": str(cursor), "processed": F("processed") + done}
-            if dry_run and len(row.sample) < SAMPLE_SIZE:
-                row.sample = row.sample + [str(i) for i in ids[: SAMPLE_SIZE - len(row.sample)]]
-                changes["sample"] = row.sample
-            RetentionProgress.objects.filter(pk=row.pk).update(**changes)
-            if not dry_run:
-                RetentionRun.objects.filter(pk=run.pk).update(lease_until=timezone.now() + LEASE)
-        if progress:
-            progress(target.category, done)
+                work.finish_target(target, tenant_id)
+                return
+            row = work.record(target, tenant_id, rule, ids, done)
+            work.renew_lease()
+        cursor = target.model._meta.pk.to_python(row.cursor)
+        if work.progress:
+            work.progress(target.category, done)
         for hook in BATCH_HOOKS:
             hook(row, ids)
-        if len(ids) < batch_size:
-            RetentionProgress.objects.filter(pk=row.pk).update(done=True)
-            break
-
-
-def _prune_audit(run, row, cutoff, dry_run, batch_size, progress) -> None:
-    """Drop the oldest audit rows (a prefix of the chain) and move the chain's anchor past them.
-
-    The chain is platform-wide, so only a prefix may go: pruning stops at the first row that is
-    young enough, or belongs to a tenant under a legal hold, or is itself held.
-    """
-    from .models import AuditEvent, AuditHead, LegalHold
-
-    held_tenants = set(
-        LegalHold.objects.filter(released_at__isnull=True, scope=LegalHold.Scope.TENANT).values_list("tenant_id", flat=True)
-    )
-    held_ids = {
-        int(i)
-        for i in LegalHold.objects.filter(
-            released_at__isnull=True, scope=LegalHold.Scope.OBJECT, object_type=AuditEvent._meta.label_lower
-        ).values_list("object_id", flat=True)
-        if str(i).isdigit()
-    }
-    cursor = int(row.cursor) if row.cursor else 0
-    while True:
-        with transaction.atomic():
-            if not dry_run:
-                AuditHead.objects.select_for_update().get(pk=1)
-            batch = list(
-                AuditEvent.objects.filter(id__gt=cursor)
-                .order_by("id")
-                .values_list("id", "created_at", "tenant_id", "hash")[:batch_size]
-            )
-            prefix = []
-            for event_id, created_at, tenant_id, event_hash in batch:
-                if created_at >= cutoff or tenant_id in held_tenants or event_id in held_ids:
-                    break
-                prefix.append((event_id, event_hash))
-            if not prefix:
-                RetentionProgress.objects.filter(pk=row.pk).update(done=True)
-                return
-            last_id, last_hash = prefix[-1]
-            if not dry_run:
-                with connection.cursor() as c:
-                    if connection.vendor == "postgresql":
-                        c.execute("SET LOCAL sightguard.audit_prune = 'on'")
-                    c.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id <= %s", [last_id])
-                    if connection.vendor == "postgresql":
-                        c.execute("SET LOCAL sightguard.audit_prune = 'off'")
-                AuditHead.objects.filter(pk=1).update(anchor_hash=last_hash)
-                RetentionRun.objects.filter(pk=run.pk).update(lease_until=timezone.now() + LEASE)
-            cursor = last_id
-            RetentionProgress.objects.filter(pk=row.pk).update(cursor=str(cursor), processed=F("processed") + len(prefix))
-        if progress:
-            progress(RetentionCategory.AUDIT_EVENT, len(prefix))
-        for hook in BATCH_HOOKS:
-            hook(row, [i for i, _ in prefix])
-        if len(prefix) < len(batch) or len(batch) < batch_size:
-            RetentionProgress.objects.filter(pk=row.pk).update(done=True)
+        if len(ids) < work.batch_size:
+            work.finish_target(target, tenant_id)
             return
 
 
-def _finish(run: RetentionRun, errors: list, started: float, samples: dict, actor) -> RunReport:
+def _prune_audit(work: _Pass, target: Target, rule: Rule, cutoff: datetime) -> None:
+    """Drop the oldest audit rows (a prefix of the chain) and move the chain's anchor past them.
+
+    The chain is platform-wide, so only a prefix may go: pruning stops at the first row that is
+    young enough, or belongs to a tenant under a legal hold, or is itself held. On PostgreSQL the
+    append-only trigger lets the DELETE through only with sightguard.audit_prune set in this
+    transaction (governance/migrations/0002).
+    """
+    from .models import AuditEvent, AuditHead
+
+    row = work.rows.get((target.name, None))
+    cursor = int(row.cursor) if row is not None and row.cursor else 0
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    while True:
+        held = work.holds()
+        held_ids = {int(i) for i in held.object_ids_any_tenant(AuditEvent) if str(i).isdigit()}
+        with transaction.atomic():
+            if not work.dry_run:
+                AuditHead.objects.select_for_update().get(pk=1)  # no append while the anchor moves
+            batch = list(
+                AuditEvent.objects.filter(id__gt=cursor)
+                .order_by("id")
+                .values_list("id", "created_at", "tenant_id", "hash")[: work.batch_size]
+            )
+            prefix = []
+            for event_id, created_at, tenant_id, event_hash in batch:
+                if created_at >= cutoff or held.tenant_is_held(tenant_id) or event_id in held_ids:
+                    break
+                prefix.append((event_id, event_hash))
+            if not prefix:
+                work.finish_target(target, None)
+                return
+            last_id, last_hash = prefix[-1]
+            if not work.dry_run:
+                with connection.cursor() as c:
+                    if connection.vendor == "postgresql":
+                        c.execute("SET LOCAL sightguard.audit_prune = 'on'")
+                    c.execute(f"DELETE FROM {table} WHERE id <= %s", [last_id])
+                    if connection.vendor == "postgresql":
+                        c.execute("SET LOCAL sightguard.audit_prune = 'off'")
+                AuditHead.objects.filter(pk=1).update(anchor_hash=last_hash)
+            ids = [i for i, _ in prefix]
+            row = work.record(target, None, rule, ids, len(ids))
+            work.renew_lease()
+        cursor = last_id
+        if work.progress:
+            work.progress(RetentionCategory.AUDIT_EVENT, len(ids))
+        for hook in BATCH_HOOKS:
+            hook(row, ids)
+        if len(prefix) < len(batch) or len(batch) < work.batch_size:
+            work.finish_target(target, None)
+            return
+
+
+def _finish(run: RetentionRun, errors: list, started: float, actor) -> RunReport:
     counts: dict = {}
     for p in RetentionProgress.objects.filter(run=run).order_by("pk"):
         if p.processed:
@@ -588,7 +629,7 @@ def _finish(run: RetentionRun, errors: list, started: float, samples: dict, acto
                 "duration_ms": int(run.duration_seconds * 1000),
             },
         )
-    return RunReport(run=run, counts=counts, errors=errors, samples=samples)
+    return RunReport(run=run, counts=counts, errors=errors)
 
 
 def would_go(*, tenant: Tenant | None = None, category: str | None = None, now: datetime | None = None, actor=None) -> list[dict]:
