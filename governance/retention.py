@@ -246,8 +246,9 @@ class _Rules:
             max_age = max(override.max_age, policy.min_age)
             if policy.max_age_bound is not None:
                 max_age = min(max_age, policy.max_age_bound)
-            # A tenant may switch retention off only where the platform sets no upper bound.
-            enabled = override.enabled or policy.max_age_bound is not None
+            # A tenant may switch retention off only where the platform sets no upper bound; switching
+            # it on (to delete sooner) is always theirs to do.
+            enabled = override.enabled or (policy.enabled and policy.max_age_bound is not None)
             action = override.action if override.action in allowed_actions(category) else policy.action
             return Rule(category, max_age, action, enabled, "tenant")
         return Rule(category, policy.max_age, policy.action, policy.enabled, "platform")

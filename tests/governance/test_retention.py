@@ -174,6 +174,15 @@ def test_a_hold_in_another_tenant_protects_nothing_here(acme, globex):
     assert not UsageEvent.objects.filter(pk=row.pk).exists()
 
 
+def test_a_hold_placed_mid_run_stops_the_run_from_the_next_batch(acme, batch_hooks, monkeypatch):
+    monkeypatch.setattr(retention._Pass, "HOLDS_TTL", 0)  # re-read holds before every batch
+    usage(acme, policy("usage_event").max_age + SECOND, 9)
+    batch_hooks.append(lambda progress, ids: LegalHold.objects.get_or_create(tenant=acme, scope="tenant", defaults={"reason": "urgent"}))
+    report = retention.enforce(now=NOW, batch_size=3)
+    assert UsageEvent.objects.count() == 6
+    assert RetentionProgress.objects.get(run=report.run, category="usage_event", tenant=acme).note == "tenant_held"
+
+
 # --- restart -------------------------------------------------------------------------------------
 
 
