@@ -21,3 +21,15 @@ registry.register(
         "received_at": r.received_at.isoformat(),
     },
 )
+
+# Retention (governance.retention): a request record is kept 24 months after its answer
+# (CCPA 7101); open requests (no closed_at) never expire.
+from governance import retention  # noqa: E402
+from governance.models import RetentionCategory  # noqa: E402
+
+retention.register_target(
+    DataSubjectRequest,
+    category=RetentionCategory.REQUEST_RECORD,
+    timestamp_field="closed_at",
+    subject="subject_index",
+)

@@ -107,3 +107,5 @@ class StoredObjectAdmin(ReadOnlyAdmin):
 @admin.register(IssuedLink)
 class IssuedLinkAdmin(ReadOnlyAdmin):
     list_display = ("id", "object", "actor", "created_at", "expires_at")
+
+from . import retention_admin  # noqa: E402,F401  (retention rules, legal holds, retention runs)

@@ -26,3 +26,31 @@ registry.register(
     description="API keys issued to the member (only a public prefix is stored, never the key).",
     export=lambda k: {"prefix": k.prefix, "created_at": k.created_at.isoformat(), "revoked": bool(k.revoked_at)},
 )
+
+# Retention targets of governance itself (governance.retention). Bucket objects go through the
+# object store, which deletes the bytes and closes the record; the audit log is pruned only as a
+# prefix of its hash chain (retention._prune_audit).
+from django.db.models import Q  # noqa: E402
+
+from . import objectstore, retention  # noqa: E402
+from .models import AuditEvent, RetentionCategory, StoredObject  # noqa: E402
+
+
+def _delete_stored_objects(target, ids, action) -> int:
+    return objectstore.delete(list(StoredObject.objects.filter(pk__in=ids)), reason="retention")
+
+
+for _purpose, _category in (
+    (StoredObject.Purpose.TRANSIENT_IMAGE, RetentionCategory.TRANSIENT_IMAGE),
+    (StoredObject.Purpose.RETAINED_IMAGE, RetentionCategory.RETAINED_IMAGE),
+    (StoredObject.Purpose.EXPORT_ARCHIVE, RetentionCategory.EXPORT_ARCHIVE),
+):
+    retention.register_target(
+        StoredObject,
+        category=_category,
+        timestamp_field="created_at",
+        subject="subject_index",
+        filter=Q(purpose=_purpose, deleted_at__isnull=True),
+        handler=_delete_stored_objects,
+    )
+retention.register_target(AuditEvent, category=RetentionCategory.AUDIT_EVENT, timestamp_field="created_at")
