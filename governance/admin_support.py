@@ -120,7 +120,6 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = DecisionForm if obj is not None else AccessRequestForm
-        kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
