@@ -266,7 +266,7 @@ class AccessRequest(models.Model):
     answer_by = models.DateTimeField(help_text="An unanswered request expires at this time.")
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decision_comment = EncryptedTextField(blank=True)
     hours_granted = models.PositiveSmallIntegerField(null=True, blank=True)
     approved_until = models.DateTimeField(null=True, blank=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,5 @@
 from . import registry
-from .models import ApiKey, Membership, User
+from .models import AccessRequest, ApiKey, Membership, User
 
 registry.register(
     User,
@@ -25,4 +25,23 @@ registry.register(
     subject="user__email_index",
     description="API keys issued to the member (only a public prefix is stored, never the key).",
     export=lambda k: {"prefix": k.prefix, "created_at": k.created_at.isoformat(), "revoked": bool(k.revoked_at)},
+)
+
+registry.register(
+    AccessRequest,
+    category="support_access",
+    fields=("reason_text", "decision_comment"),
+    subject="requester__email_index",
+    erasure=registry.ANONYMISE,
+    anonymise={"reason_text": "", "decision_comment": ""},
+    description="Support access requests a support engineer opened (ticket, reason, scope, decision). The record "
+    "stays, without the free text, for the tenant's access-transparency log.",
+    export=lambda r: {
+        "id": r.pk,
+        "tenant": r.tenant.slug,
+        "ticket": r.ticket,
+        "status": r.status,
+        "created_at": r.created_at.isoformat(),
+        "reason_text": r.reason_text,
+    },
 )

@@ -206,3 +206,19 @@ def test_the_beat_schedule_expires_every_minute(sam, alice, job):
 
 def test_the_operator_cannot_become_support(operator):
     refused("operator_cannot_be_support", support.add_support_staff, email="ops@sightguard.example")
+
+
+def test_the_command_adds_support_staff(db):
+    from django.core.management import call_command
+
+    call_command("add_support_staff", "--email", "sue@support.sightguard.example")
+    user = SupportStaff.objects.get().user
+    assert user.is_staff and not user.is_superuser and not user.memberships.exists()
+    assert support.is_support(user)
+
+
+def test_access_requests_are_in_the_personal_data_registry():
+    from governance import registry
+
+    entry = registry.entry_for(AccessRequest)
+    assert entry is not None and set(entry.fields) == {"reason_text", "decision_comment"}
