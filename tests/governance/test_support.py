@@ -222,3 +222,19 @@ def test_access_requests_are_in_the_personal_data_registry():
 
     entry = registry.entry_for(AccessRequest)
     assert entry is not None and set(entry.fields) == {"reason_text", "decision_comment"}
+
+
+def test_api_serializers_ask_the_same_check(sam, alice, bob, charlie, job):
+    from types import SimpleNamespace
+
+    from search.serializers import SearchJobSerializer
+
+    def as_user(user):
+        return SearchJobSerializer(job, context={"request": SimpleNamespace(user=user)}).data["description"]
+
+    assert as_user(bob.user) == "DESC-falcon"
+    assert as_user(charlie.user) is None and as_user(sam) is None
+    assert SearchJobSerializer(job).data["description"] is None  # no request: no content
+    grant(sam, alice, objects=[job])
+    assert as_user(sam) == "DESC-falcon"
+    assert AuditEvent.objects.filter(action="support.content_viewed", target_id=str(job.pk)).count() == 1

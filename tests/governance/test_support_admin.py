@@ -114,7 +114,8 @@ def test_support_reaches_only_covered_rows_and_list_pages_show_no_content(sam, a
     assert "DESC-gearbox" not in listing and "CTX-falcon" not in listing
     assert client.get(f"/admin/search/searchjob/{other.pk}/change/").status_code == 302
     for page in ("/admin/governance/auditevent/", "/admin/governance/apikey/", "/admin/governance/membership/",
-                 "/admin/search/usageevent/", "/admin/governance/supportstaff/"):  # fmt: skip
+                 "/admin/search/usageevent/", "/admin/governance/supportstaff/", "/admin/governance/tenant/",
+                 "/admin/governance/user/"):  # fmt: skip
         assert client.get(page).status_code == 403, page
     page = client.get(f"/admin/search/searchjob/{job.pk}/change/").content.decode()
     assert "DESC-gearbox" in page and "CTX-falcon" in page
