@@ -54,6 +54,8 @@ def sign_in(browser, base, email, password):
 def test_support_asks_admin_approves_support_reads_grant_expires(audit_head, live_server, alice, bob, settings, monkeypatch):
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used next to Playwright's event loop
     settings.SITE_URL = live_server.url
     base = live_server.url
@@ -115,3 +117,5 @@ def test_support_asks_admin_approves_support_reads_grant_expires(audit_head, liv
             assert AuditEvent.objects.filter(action="support.content_viewed").count() == 1
         finally:
             browser.close()
+            # Playwright runs this block in a greenlet with its own context: its database session too.
+            connections.close_all()

@@ -139,3 +139,6 @@ def test_only_a_live_grant_in_scope_sees_content_and_every_view_is_audited(alice
         print(f"\n{text}\n{summary}\n(report: {report})")
     assert checked == len(actors) * len(urls) >= 9 * 10
     assert not failures, "\n".join(failures)
+    log = repr(list(AuditEvent.objects.values()))
+    for marker in ("CTX-MARKER", "DESC-MARKER", "subject-marker", "ARCHIVE-MARKER", "@example.org"):
+        assert marker not in log  # the audit log says who saw what, never the content
