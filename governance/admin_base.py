@@ -34,11 +34,14 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if self._as_support(request):
-            if not self.content_fields:
-                return queryset.none()
-            return support.covered_queryset(queryset, request.user, categories=self._content_categories())
-        return scoping.for_admin_user(queryset, request.user)
+        scoped = scoping.for_admin_user(queryset, request.user)
+        if self.content_fields and self._as_support(request):
+            # plus whatever a live support grant covers (an account may be support and a tenant's admin)
+            scoped = scoped | self._covered(request, queryset)
+        return scoped
+
+    def _covered(self, request, queryset):
+        return support.covered_queryset(queryset, request.user, categories=self._content_categories())
 
     def _as_support(self, request) -> bool:
         user = request.user
@@ -53,16 +56,16 @@ class TenantScopedAdmin(admin.ModelAdmin):
         user = request.user
         if scoping.is_operator(user):
             return action == "view" or action in self.operator_can
-        if self._as_support(request):
-            if action != "view" or not self.content_fields:
-                return False
-            return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        if not user.is_staff:
+            return False
         tenants = scoping.administered_tenant_ids(user)
-        if not tenants or not user.is_staff:
+        as_admin = action == "view" or action in self.tenant_admin_can
+        if tenants and as_admin and (obj is None or self._tenant_id_of(obj) in tenants):
+            return True
+        # Support staff: read-only, on pages that declare content, for rows a live grant covers.
+        if action != "view" or not self.content_fields or not self._as_support(request):
             return False
-        if obj is not None and self._tenant_id_of(obj) not in tenants:
-            return False
-        return action == "view" or action in self.tenant_admin_can
+        return obj is None or self._covered(request, self.model._default_manager.filter(pk=obj.pk)).exists()
 
     def _tenant_id_of(self, obj):
         path = scoping.tenant_path(type(obj)).split("__")

@@ -163,3 +163,20 @@ def test_the_transparency_page_lists_requests_decisions_and_each_access(sam, ali
 def test_support_without_a_grant_gets_no_transparency_page(sam, alice, job):
     response = logged_in(sam).get("/admin/governance/accessrequest/transparency/")
     assert response.status_code == 302
+
+
+def test_a_tenant_admin_who_is_also_support_keeps_their_own_rows(alice, bob, dave, charlie, job):
+    both = support.add_support_staff(email="alice@acme.example")
+    foreign = make_job(dave, context="CTX-globex", description="DESC-globex")
+    client = logged_in(both)
+    listing = client.get("/admin/search/searchjob/").content.decode()
+    assert str(job.pk) in listing and str(foreign.pk) not in listing
+    assert "DESC-gearbox" in client.get(f"/admin/search/searchjob/{job.pk}/change/").content.decode()
+    assert client.get(f"/admin/search/searchjob/{foreign.pk}/change/").status_code == 302
+    grant(both, charlie, objects=[foreign], ticket="SUP-G")
+    listing = client.get("/admin/search/searchjob/").content.decode()
+    assert str(job.pk) in listing and str(foreign.pk) in listing
+    assert "DESC-globex" in client.get(f"/admin/search/searchjob/{foreign.pk}/change/").content.decode()
+    assert client.get("/admin/governance/auditevent/").status_code == 200  # still acme's admin
+    assert AuditEvent.objects.filter(action="support.content_viewed", tenant_id=charlie.tenant.pk).count() == 1
+    assert not AuditEvent.objects.filter(action="support.content_viewed", tenant_id=alice.tenant.pk).exists()
