@@ -180,3 +180,15 @@ def test_a_tenant_admin_who_is_also_support_keeps_their_own_rows(alice, bob, dav
     assert client.get("/admin/governance/auditevent/").status_code == 200  # still acme's admin
     assert AuditEvent.objects.filter(action="support.content_viewed", tenant_id=charlie.tenant.pk).count() == 1
     assert not AuditEvent.objects.filter(action="support.content_viewed", tenant_id=alice.tenant.pk).exists()
+
+
+def test_a_short_link_dies_at_its_own_time(acme, settings):
+    import time
+
+    from governance import objectstore
+
+    archive = make_archive(acme, b"zz")
+    url = objectstore.link(archive, actor="system", seconds=1).replace(settings.SITE_URL, "")
+    assert Client().get(url).status_code == 200
+    time.sleep(2.1)
+    assert Client().get(url).status_code == 404
