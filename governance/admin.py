@@ -102,6 +102,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class StoredObjectAdmin(ReadOnlyAdmin):
     list_display = ("key", "tenant", "purpose", "size", "created_at", "deadline", "deleted_at", "deleted_reason")
     list_filter = ("purpose", "deleted_reason")
+    # The object's bytes (an image, an export archive) are content: a one-hour link, under the rules.
+    content_fields = ("download",)
+
+    def content_download(self, obj, request, access):
+        return self.stored_object_link(obj, request, access)
 
 
 @admin.register(IssuedLink)
@@ -109,3 +114,6 @@ class IssuedLinkAdmin(ReadOnlyAdmin):
     list_display = ("id", "object", "actor", "created_at", "expires_at")
 
 from . import retention_admin  # noqa: E402,F401  (retention rules, legal holds, retention runs)
+
+
+from . import admin_support  # noqa: E402,F401  (support access requests and the transparency page)

@@ -224,5 +224,7 @@ def link(obj: StoredObject, *, actor, seconds: int = settings.MAX_LINK_SECONDS) 
 def read_local_link(token: str) -> tuple[bytes, str]:
     """Serve a local-store link (embedded default only); refuses expired tokens."""
     payload = signing.loads(token, salt=LOCAL_LINK_SALT, max_age=settings.MAX_LINK_SECONDS)
+    # A link asked for less than the cap (e.g. ending with a support grant) dies at its own time.
+    signing.loads(token, salt=LOCAL_LINK_SALT, max_age=min(int(payload.get("s", 0)), settings.MAX_LINK_SECONDS))
     obj = StoredObject.objects.get(key=payload["k"], deleted_at__isnull=True)
     return backend().get(obj.key), obj.content_type

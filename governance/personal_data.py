@@ -1,5 +1,5 @@
 from . import registry
-from .models import ApiKey, Membership, User
+from .models import AccessRequest, ApiKey, Membership, User
 
 registry.register(
     User,
@@ -54,3 +54,22 @@ for _purpose, _category in (
         handler=_delete_stored_objects,
     )
 retention.register_target(AuditEvent, category=RetentionCategory.AUDIT_EVENT, timestamp_field="created_at")
+
+registry.register(
+    AccessRequest,
+    category="support_access",
+    fields=("reason_text", "decision_comment"),
+    subject="requester__email_index",
+    erasure=registry.ANONYMISE,
+    anonymise={"reason_text": "", "decision_comment": ""},
+    description="Support access requests a support engineer opened (ticket, reason, scope, decision). The record "
+    "stays, without the free text, for the tenant's access-transparency log.",
+    export=lambda r: {
+        "id": r.pk,
+        "tenant": r.tenant.slug,
+        "ticket": r.ticket,
+        "status": r.status,
+        "created_at": r.created_at.isoformat(),
+        "reason_text": r.reason_text,
+    },
+)

@@ -32,4 +32,4 @@ class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             image_bytes=upload.read(),
             context=form.validated_data["context"],
         )
-        return Response(SearchJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(SearchJobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)

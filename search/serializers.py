@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from governance.api_content import ContentFieldsMixin
+
 from .models import SearchJob
 
 
@@ -8,8 +10,9 @@ class SearchJobCreateSerializer(serializers.Serializer):
     context = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class SearchJobSerializer(serializers.ModelSerializer):
+class SearchJobSerializer(ContentFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = SearchJob
         fields = ("id", "status", "description", "error_code", "has_context", "provider", "created_at", "started_at", "finished_at")
         read_only_fields = fields
+        content_fields = ("description",)
