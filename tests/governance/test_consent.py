@@ -203,3 +203,30 @@ def test_with_no_published_terms_nothing_external_is_allowed(acme):
     with pytest.raises(SightguardError) as refused:
         consent.require_consent(tenant=acme, provider_key="gemini")
     assert refused.value.code == "consent_required"
+
+
+@pytest.mark.skipif(__import__("django.db").db.connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+def test_on_postgresql_a_trigger_refuses_raw_edits_of_consent_evidence(alice):
+    from django.db import DatabaseError, connection, transaction
+
+    record = consent.accept(tenant=alice.tenant, version="1.0", actor=alice.user)
+    revocation = consent.revoke(tenant=alice.tenant, actor=alice.user)
+    for sql, row in [
+        ("UPDATE governance_consentrecord SET accepted_at = now() WHERE id = %s", record),
+        ("UPDATE governance_consentrecord SET accepted_by_id = NULL, accepted_at = now() WHERE id = %s", record),
+        ("UPDATE governance_consentrevocation SET revoked_at = now() WHERE id = %s", revocation),
+    ]:
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [row.pk])
+    with connection.cursor() as cursor:  # erasing the person is the one edit allowed
+        cursor.execute("UPDATE governance_consentrecord SET accepted_by_id = NULL WHERE id = %s", [record.pk])
+        cursor.execute("UPDATE governance_consentrevocation SET revoked_by_id = NULL WHERE id = %s", [revocation.pk])
+    assert ConsentRecord.objects.get().accepted_at == record.accepted_at
+
+
+def test_deleting_an_admins_account_keeps_the_evidence_without_the_person(alice):
+    consent.accept(tenant=alice.tenant, version="1.0", actor=alice.user)
+    consent.revoke(tenant=alice.tenant, actor=alice.user)
+    alice.user.delete()
+    record = ConsentRecord.objects.get()
+    assert (record.accepted_by, record.revocation.revoked_by, record.terms.version) == (None, None, "1.0")
