@@ -108,4 +108,5 @@ class StoredObjectAdmin(ReadOnlyAdmin):
 class IssuedLinkAdmin(ReadOnlyAdmin):
     list_display = ("id", "object", "actor", "created_at", "expires_at")
 
+
 from . import admin_consent  # noqa: E402,F401  (terms versions and the consent page)
