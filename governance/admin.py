@@ -117,3 +117,6 @@ from . import retention_admin  # noqa: E402,F401  (retention rules, legal holds,
 
 
 from . import admin_support  # noqa: E402,F401  (support access requests and the transparency page)
+
+
+from . import admin_consent  # noqa: E402,F401  (terms versions and the consent page)

@@ -73,3 +73,27 @@ registry.register(
         "reason_text": r.reason_text,
     },
 )
+
+# Consent evidence is kept (it shows the tenant agreed); erasure only removes who acted.
+from .models import ConsentRecord, ConsentRevocation  # noqa: E402
+
+registry.register(
+    ConsentRecord,
+    category="consent_evidence",
+    fields=(),
+    subject="accepted_by__email_index",
+    erasure=registry.ANONYMISE,
+    anonymise={"accepted_by": None},
+    description="Generative-AI terms you accepted for your organisation: version and time.",
+    export=lambda r: {"tenant": r.tenant.slug, "version": r.terms.version, "accepted_at": r.accepted_at.isoformat()},
+)
+registry.register(
+    ConsentRevocation,
+    category="consent_evidence",
+    fields=(),
+    subject="revoked_by__email_index",
+    erasure=registry.ANONYMISE,
+    anonymise={"revoked_by": None},
+    description="Consents you revoked for your organisation: version and time.",
+    export=lambda r: {"tenant": r.tenant.slug, "version": r.record.terms.version, "revoked_at": r.revoked_at.isoformat()},
+)

@@ -18,3 +18,6 @@ class SearchJobAdmin(ReadOnlyAdmin):
 class UsageEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "tenant", "provider", "used_context", "latency_ms", "outcome")
     list_filter = ("provider", "outcome", "used_context")
+
+
+from . import admin_usage  # noqa: E402,F401  (the usage statistics page)

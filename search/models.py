@@ -55,3 +55,12 @@ class UsageEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "created_at"])]
+
+
+class UsageStatistics(UsageEvent):
+    """The admin page of usage figures (search.usage): per day, context share, latency, failures."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "usage statistics"
+        verbose_name_plural = "usage statistics"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from governance import audit, objectstore
+from governance import audit, consent, objectstore
 from governance.models import StoredObject
 
 from .models import SearchJob, UsageEvent
@@ -32,6 +32,7 @@ def create_job(*, tenant, user, image_bytes: bytes, context: str = "") -> Search
     if len(context) > MAX_CONTEXT_CHARS:
         raise SightguardError(f"The context is over {MAX_CONTEXT_CHARS} characters.", code="context_too_long")
     provider = get_provider()
+    consent.require_consent(tenant=tenant, provider_key=provider.subprocessor)
     cleaned = clean_image(image_bytes)
     with transaction.atomic():
         image = objectstore.put(
@@ -91,6 +92,8 @@ def describe(*, job_id) -> SearchJob:
     started = time.monotonic()
     try:
         image = ImageInput(objectstore.read(job.image), job.image.content_type)
+        if withdrawn := consent.withdrawn(tenant=job.tenant_id, provider_key=provider.subprocessor):
+            return finish(job=job, status=SearchJob.Status.CANCELLED, error_code=withdrawn, started=started)
         description = provider.describe(image=image, context=job.context, instructions=INSTRUCTIONS)
     except ProviderError as exc:
         log.warning("search job %s: provider %s failed with %s", job.pk, provider.key, exc.code)

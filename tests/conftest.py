@@ -101,3 +101,14 @@ def make_jpeg(size=(320, 240), colour=(30, 90, 200), exif: Image.Exif | None = N
 @pytest.fixture
 def jpeg():
     return make_jpeg
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live server, real worker) flush every table when they end, which would
+    also wipe rows that data migrations ship (the audit chain head, the first terms version) for the
+    next transactional test. Serialized rollback puts them back at each one's start."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and ("transactional_db" in names or "live_server" in names):
+            if "django_db_serialized_rollback" not in names:
+                names.append("django_db_serialized_rollback")

@@ -1,6 +1,7 @@
 """Vision providers, chosen by VISION_PROVIDER."""
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .base import ImageInput, ProviderError, VisionProvider  # noqa: F401
 
@@ -11,10 +12,15 @@ INSTRUCTIONS = (
 )
 
 
+#: Provider key -> class. The setting VISION_PROVIDER_CLASSES adds to (or overrides) these.
+BUILT_IN_PROVIDERS = {
+    "offline": "search.providers.offline.OfflineProvider",
+}
+
+
 def get_provider(key: str | None = None) -> VisionProvider:
     key = key or settings.VISION_PROVIDER
-    if key == "offline":
-        from .offline import OfflineProvider
-
-        return OfflineProvider()
-    raise ValueError(f"unknown VISION_PROVIDER {key!r}")
+    classes = {**BUILT_IN_PROVIDERS, **getattr(settings, "VISION_PROVIDER_CLASSES", {})}
+    if key not in classes:
+        raise ValueError(f"unknown VISION_PROVIDER {key!r}")
+    return import_string(classes[key])()
