@@ -247,6 +247,24 @@ MAX_LINK_SECONDS = 3600
 
 VISION_PROVIDER = env("VISION_PROVIDER") or "offline"
 VISION_TIMEOUT_SECONDS = float(env("VISION_TIMEOUT_SECONDS") or 30)
+# Provider calls that fail for a passing reason (timeout, 429, 5xx) are retried by the Celery task:
+# at most VISION_MAX_RETRIES times, after max(Retry-After, base * 2**n) seconds, capped.
+VISION_MAX_RETRIES = env_int("VISION_MAX_RETRIES", 4)
+VISION_RETRY_BASE_SECONDS = float(env("VISION_RETRY_BASE_SECONDS") or 2)
+VISION_RETRY_MAX_SECONDS = float(env("VISION_RETRY_MAX_SECONDS") or 120)
+# Connections one worker process may hold open to the provider (a thread pool shares one client).
+VISION_MAX_CONNECTIONS = env_int("VISION_MAX_CONNECTIONS", 256)
+GEMINI_API_KEY = env("GEMINI_API_KEY") or ""
+GEMINI_MODEL = env("GEMINI_MODEL") or "gemini-2.5-flash"
+GEMINI_BASE_URL = env("GEMINI_BASE_URL") or None
+OPENAI_API_KEY = env("OPENAI_API_KEY") or ""
+OPENAI_MODEL = env("OPENAI_MODEL") or "gpt-4.1-mini"
+OPENAI_BASE_URL = env("OPENAI_BASE_URL") or None
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY") or ""
+ANTHROPIC_MODEL = env("ANTHROPIC_MODEL") or "claude-sonnet-4-5"
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL") or None
+# How many of the tenant's documents a search returns.
+SEARCH_RESULTS_LIMIT = env_int("SEARCH_RESULTS_LIMIT", 10)
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
@@ -260,4 +278,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    # The provider SDKs and their HTTP clients log request bodies (the image, the context) at
+    # DEBUG: they never log below WARNING, whatever LOG_LEVEL says.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("openai", "anthropic", "google_genai", "google.genai", "httpx", "httpx2", "httpcore", "httpcore2")
+    },
 }

@@ -2,7 +2,9 @@
 
 from django.conf import settings
 
-from .base import ImageInput, ProviderError, VisionProvider  # noqa: F401
+from .base import RETRYABLE, ImageInput, ProviderError, VisionProvider  # noqa: F401
+
+KEYS = ("offline", "gemini", "openai", "anthropic")
 
 INSTRUCTIONS = (
     "Describe the object shown in this image for a patent and technical-document search: its "
@@ -17,4 +19,16 @@ def get_provider(key: str | None = None) -> VisionProvider:
         from .offline import OfflineProvider
 
         return OfflineProvider()
+    if key == "gemini":
+        from .gemini import GeminiProvider
+
+        return GeminiProvider()
+    if key == "openai":
+        from .openai import OpenAIProvider
+
+        return OpenAIProvider()
+    if key == "anthropic":
+        from .anthropic import AnthropicProvider
+
+        return AnthropicProvider()
     raise ValueError(f"unknown VISION_PROVIDER {key!r}")
