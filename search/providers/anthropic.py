@@ -22,14 +22,15 @@ class AnthropicProvider:
     subprocessor = "anthropic"
 
     def __init__(self):
-        if not settings.ANTHROPIC_API_KEY:
-            raise ProviderNotConfigured("ANTHROPIC_API_KEY is not set")
         self.model = settings.ANTHROPIC_MODEL
-        self.client = _client(
-            settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL or None, settings.VISION_TIMEOUT_SECONDS
-        )
+
+    @property
+    def client(self):
+        return _client(settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL or None, settings.VISION_TIMEOUT_SECONDS)
 
     def describe(self, *, image: ImageInput, context: str, instructions: str) -> str:
+        if not settings.ANTHROPIC_API_KEY:
+            raise ProviderNotConfigured("ANTHROPIC_API_KEY is not set")
         try:
             message = self.client.messages.create(
                 model=self.model,

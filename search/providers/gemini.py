@@ -38,10 +38,11 @@ class GeminiProvider:
     subprocessor = "gemini"
 
     def __init__(self):
-        if not settings.GEMINI_API_KEY:
-            raise ProviderNotConfigured("GEMINI_API_KEY is not set")
         self.model = settings.GEMINI_MODEL
-        self.client = _client(
+
+    @property
+    def client(self):
+        return _client(
             settings.GEMINI_API_KEY,
             settings.GEMINI_BASE_URL or None,
             int(settings.VISION_TIMEOUT_SECONDS * 1000),
@@ -49,6 +50,8 @@ class GeminiProvider:
         )
 
     def describe(self, *, image: ImageInput, context: str, instructions: str) -> str:
+        if not settings.GEMINI_API_KEY:
+            raise ProviderNotConfigured("GEMINI_API_KEY is not set")
         try:
             response = self.client.models.generate_content(
                 model=self.model,

@@ -20,12 +20,15 @@ class OpenAIProvider:
     subprocessor = "openai"
 
     def __init__(self):
-        if not settings.OPENAI_API_KEY:
-            raise ProviderNotConfigured("OPENAI_API_KEY is not set")
         self.model = settings.OPENAI_MODEL
-        self.client = _client(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, settings.VISION_TIMEOUT_SECONDS)
+
+    @property
+    def client(self):
+        return _client(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, settings.VISION_TIMEOUT_SECONDS)
 
     def describe(self, *, image: ImageInput, context: str, instructions: str) -> str:
+        if not settings.OPENAI_API_KEY:
+            raise ProviderNotConfigured("OPENAI_API_KEY is not set")
         uri = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
         try:
             completion = self.client.chat.completions.create(
