@@ -121,14 +121,20 @@ def describe(*, job_id, may_retry: bool = False) -> SearchJob:
     return finish(job=job, status=SearchJob.Status.DONE, description=description, started=started)
 
 
-def retry_delay(*, retries: int, retry_after: float | None = None) -> float:
-    """Seconds before the next provider attempt: exponential backoff with jitter, never sooner
-    than the provider's Retry-After, never later than VISION_RETRY_MAX_SECONDS."""
-    base = settings.VISION_RETRY_BASE_SECONDS * (2**retries)
-    delay = base * (1 + random.random() / 4)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, settings.VISION_RETRY_MAX_SECONDS)
+def retry_delay(*, retries: int, retry_after: float | None = None) -> float | None:
+    """Seconds before the next provider attempt: exponential backoff with jitter, capped at
+    VISION_RETRY_MAX_SECONDS, and never sooner than the provider's Retry-After. None when the
+    provider asks for a longer wait than that cap: the job then gives up rather than ask early."""
+    if retry_after is not None and retry_after > settings.VISION_RETRY_MAX_SECONDS:
+        return None
+    backoff = settings.VISION_RETRY_BASE_SECONDS * (2**retries) * (1 + random.random() / 4)
+    return max(min(backoff, settings.VISION_RETRY_MAX_SECONDS), retry_after or 0)
+
+
+def give_up(*, job_id, error_code: str) -> SearchJob:
+    """End a running job whose provider failures will not be retried (again)."""
+    job = SearchJob.objects.select_related("tenant", "image").get(pk=job_id)
+    return finish(job=job, status=SearchJob.Status.FAILED, error_code=error_code)
 
 
 def finish(*, job: SearchJob, status: str, error_code: str = "", description: str = "", started: float | None = None):

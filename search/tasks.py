@@ -21,4 +21,8 @@ def describe_job(self, job_id: str) -> None:
     try:
         pipeline.describe(job_id=job_id, may_retry=retries < settings.VISION_MAX_RETRIES)
     except RETRYABLE as exc:
-        raise self.retry(countdown=pipeline.retry_delay(retries=retries, retry_after=exc.retry_after), exc=None)
+        delay = pipeline.retry_delay(retries=retries, retry_after=exc.retry_after)
+        if delay is None:
+            pipeline.give_up(job_id=job_id, error_code=exc.code)
+            return
+        raise self.retry(countdown=delay, exc=None)

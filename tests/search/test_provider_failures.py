@@ -131,7 +131,8 @@ def test_retry_delay_backs_off_honours_retry_after_and_is_capped(settings):
     assert 2 <= first <= 2.5 and 4 <= second <= 5 and 8 <= third <= 10
     assert pipeline.retry_delay(retries=0, retry_after=30) == 30
     assert pipeline.retry_delay(retries=0, retry_after=0.5) >= 2
-    assert pipeline.retry_delay(retries=0, retry_after=9999) == 120
+    assert pipeline.retry_delay(retries=0, retry_after=120) == 120
+    assert pipeline.retry_delay(retries=0, retry_after=121) is None  # longer than we hold a job: give up
     assert pipeline.retry_delay(retries=20) == 120
 
 
@@ -153,3 +154,44 @@ def test_retry_after_as_an_http_date():
 
     when = email.utils.formatdate(time.time() + 60, usegmt=True)
     assert 55 <= retry_after_seconds({"Retry-After": when}) <= 61
+
+
+def test_the_task_waits_as_long_as_retry_after_says(settings, use_provider, bob, django_capture_on_commit_callbacks):
+    """Celery's own retry signal shows the countdown each retry was scheduled with."""
+    from celery.signals import task_retry
+
+    key, server = use_provider
+    allow_provider(bob.tenant, key)
+    settings.VISION_MAX_RETRIES = 3
+    settings.VISION_RETRY_MAX_SECONDS = 10
+    settings.VISION_RETRY_BASE_SECONDS = 0.01
+    server.script(Reply(status=429, retry_after=7), Reply(status=503), Reply(status=429, retry_after=3))
+    countdowns = []
+
+    def record(sender=None, reason=None, **_):
+        if sender.name == "search.tasks.describe_job":
+            countdowns.append(reason.when)
+
+    task_retry.connect(record, weak=False)
+    try:
+        job = run_search(bob, django_capture_on_commit_callbacks)
+    finally:
+        task_retry.disconnect(record)
+    job.refresh_from_db()
+    assert job.status == "done" and len(server.requests) == 4
+    assert countdowns[0] == 7  # Retry-After: 7 beats a backoff of 0.01 s
+    assert 0.02 <= countdowns[1] <= 0.025  # no Retry-After: backoff (base 0.01 * 2**1, with jitter)
+    assert countdowns[2] == 3
+
+
+def test_a_retry_after_longer_than_we_hold_a_job_fails_it_at_once(
+    settings, use_provider, bob, django_capture_on_commit_callbacks
+):
+    key, server = use_provider
+    allow_provider(bob.tenant, key)
+    settings.VISION_RETRY_MAX_SECONDS = 60
+    server.answer_always(Reply(status=429, retry_after=3600))
+    job = run_search(bob, django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert (job.status, job.error_code, len(server.requests)) == ("failed", "provider_rate_limited", 1)
+    assert_image_deleted(job)
