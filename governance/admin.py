@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from . import api_keys
+from . import api_keys, scoping
 from .admin_base import ReadOnlyAdmin, TenantScopedAdmin
 from .models import ApiKey, AuditEvent, IssuedLink, Membership, StoredObject, Tenant, User
 
@@ -10,55 +10,61 @@ admin.site.site_title = "Sightguard"
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    """The operator creates and edits tenants; a tenant admin sees and edits only their own settings."""
+
     list_display = ("slug", "name", "face_blur", "retain_cleaned_images_days", "created_at")
     search_fields = ("slug", "name")
 
     def get_queryset(self, request):
-        from . import scoping
-
         qs = super().get_queryset(request)
-        return qs if scoping.is_operator(request.user) else qs.filter(pk__in=scoping.administered_tenant_ids(request.user))
+        if scoping.is_operator(request.user):
+            return qs
+        return qs.filter(pk__in=scoping.administered_tenant_ids(request.user))
 
     def has_module_permission(self, request):
-        from . import scoping
-
         return scoping.is_operator(request.user) or bool(scoping.administered_tenant_ids(request.user))
 
-    has_view_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+    def has_view_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        from . import scoping
-
         if scoping.is_operator(request.user):
             return True
-        return obj is None or obj.pk in scoping.administered_tenant_ids(request.user)
-
-    def get_readonly_fields(self, request, obj=None):
-        from . import scoping
-
-        return () if scoping.is_operator(request.user) else ("slug",)
+        administered = scoping.administered_tenant_ids(request.user)
+        return bool(administered) and (obj is None or obj.pk in administered)
 
     def has_add_permission(self, request):
-        from . import scoping
-
         return scoping.is_operator(request.user)
 
-    has_delete_permission = lambda self, request, obj=None: False  # noqa: E731  (erase through compliance)
+    def has_delete_permission(self, request, obj=None):
+        return False  # a tenant's data goes through retention and erasure, never a cascade here
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if scoping.is_operator(request.user) else ("slug",)
 
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    """Accounts are the operator's; they are created by create_tenant / add_member."""
+
     list_display = ("id", "is_staff", "is_superuser", "is_active", "date_joined")
     fields = ("email", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
     readonly_fields = ("date_joined", "last_login")
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
+        return scoping.is_operator(request.user)
 
-    has_view_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
-    has_change_permission = has_view_permission
-    has_add_permission = lambda self, request: False  # noqa: E731  (create_tenant / add_member)
-    has_delete_permission = lambda self, request, obj=None: False  # noqa: E731
+    def has_view_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Membership)
@@ -78,12 +84,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "key_hash"]
 
-    def get_actions(self, request):
-        # Revocation is a write: offered to whoever may see the keys (operator or the tenant's admin).
-        return {
-            "revoke": (ApiKeyAdmin.revoke, "revoke", "Revoke selected API keys"),
-        } if self.has_view_permission(request) else {}
-
+    @admin.action(description="Revoke selected API keys")
     def revoke(self, request, queryset):
         for key in queryset:
             api_keys.revoke_key(key=key, actor=request.user)

@@ -1,5 +1,6 @@
 """DRF authentication by `Authorization: Bearer <api key>`; resolves user, tenant and role once."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from .api_keys import resolve_key
@@ -35,3 +36,11 @@ class IsTenantAdmin(permissions.BasePermission):
     def has_permission(self, request, view):
         membership = getattr(request, "membership", None)
         return membership is not None and membership.role == Membership.Role.ADMIN
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A tenant member's API key."}

@@ -59,7 +59,10 @@ class S3Backend:
         )
 
     def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

@@ -164,6 +164,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing directory
 
 # --- security (check --deploy is clean with DEBUG off) ---------------------------------------------
 
@@ -211,7 +212,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery --------------------------------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Embedded default: tasks run in-process (they are queued on commit, so after the commit).

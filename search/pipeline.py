@@ -72,16 +72,9 @@ def _queue_prepare(job_id):
 def claim(*, job_id) -> SearchJob | None:
     """Move a queued (or abandoned running) job to running; None if someone else has it or it ended."""
     now = timezone.now()
-    claimed = (
-        SearchJob.objects.filter(pk=job_id)
-        .filter(
-            status=SearchJob.Status.QUEUED,
-        )
-        .update(status=SearchJob.Status.RUNNING, started_at=now)
-    ) or (
-        SearchJob.objects.filter(pk=job_id, status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM).update(
-            started_at=now
-        )
+    jobs = SearchJob.objects.filter(pk=job_id)
+    claimed = jobs.filter(status=SearchJob.Status.QUEUED).update(status=SearchJob.Status.RUNNING, started_at=now) or (
+        jobs.filter(status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM).update(started_at=now)
     )
     return SearchJob.objects.select_related("tenant", "image").get(pk=job_id) if claimed else None
 
@@ -118,6 +111,9 @@ def describe(*, job_id, may_retry: bool = False) -> SearchJob:
         return finish(job=job, status=SearchJob.Status.FAILED, error_code=exc.code, started=started)
     except FileNotFoundError:
         return finish(job=job, status=SearchJob.Status.FAILED, error_code="image_expired", started=started)
+    except Exception:
+        finish(job=job, status=SearchJob.Status.FAILED, error_code="internal_error", started=started)
+        raise
     return finish(job=job, status=SearchJob.Status.DONE, description=description, started=started)
 
 

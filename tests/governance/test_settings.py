@@ -1,0 +1,49 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_KEYS = {
+    "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "BLIND_INDEX_KEY": "a-production-blind-index-key",
+}
+
+
+def manage(*args, tmp_path, **env):
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_KEYS and k != "DEBUG"}
+    base.update(SIGHTGUARD_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True)
+
+
+def test_production_refuses_development_keys(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DEBUG="0", SECRET_KEY=PRODUCTION_KEYS["SECRET_KEY"])
+    assert result.returncode != 0
+    assert "Development keys are refused" in result.stderr
+    assert "BLIND_INDEX_KEY, FIELD_ENCRYPTION_KEY" in result.stderr
+
+
+def test_the_embedded_default_generates_keys_once_and_warns(tmp_path):
+    first = manage("check", tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "DEVELOPMENT KEYS" in first.stderr
+    keys = (tmp_path / "dev-keys.json").read_text()
+    assert manage("check", tmp_path=tmp_path).returncode == 0
+    assert (tmp_path / "dev-keys.json").read_text() == keys
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, DEBUG="0", **PRODUCTION_KEYS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(PRODUCTION_KEYS["SECRET_KEY"] + "\n")
+    keys = {k: v for k, v in PRODUCTION_KEYS.items() if k != "SECRET_KEY"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, DEBUG="0", SECRET_KEY_FILE=str(secret_file), **keys)
+    assert result.returncode == 0, result.stdout + result.stderr
