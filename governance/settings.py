@@ -143,7 +143,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sightguard.sqlite3'}", conn_max_age=60
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sightguard.sqlite3'}",
+        # 0 = a connection per task phase: a provider worker with 128 threads then holds no
+        # connection while it waits on the network (PostgreSQL allows 100 by default).
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -100,6 +100,10 @@ def describe(*, job_id, may_retry: bool = False) -> SearchJob:
         provider = get_provider(job.provider)
         image = ImageInput(objectstore.read(job.image), job.image.content_type)
         SearchJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+        # Without persistent connections (DB_CONN_MAX_AGE=0), hand ours back while we wait on the
+        # provider: a thread pool of 128 would otherwise hold 128 idle connections.
+        if not connection.in_atomic_block:
+            close_old_connections()
         description = provider.describe(image=image, context=job.context, instructions=INSTRUCTIONS)
     except RETRYABLE as exc:
         log.warning("search job %s: provider %s failed with %s (retry: %s)", job.pk, job.provider, exc.code, may_retry)

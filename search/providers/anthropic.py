@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import threading
 
 import anthropic
 from django.conf import settings
@@ -12,9 +13,19 @@ from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefu
 MAX_TOKENS = 1024
 
 
+_client_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None, timeout: float) -> anthropic.Anthropic:
+def _cached_client(api_key: str, base_url: str | None, timeout: float) -> anthropic.Anthropic:
     return anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
+def _client(api_key: str, base_url: str | None, timeout: float) -> anthropic.Anthropic:
+    # Built once under a lock: threads racing lru_cache would build spare clients, and a spare
+    # client closes its connection pool when collected, under the feet of the thread using it.
+    with _client_lock:
+        return _cached_client(api_key, base_url, timeout)
 
 
 class AnthropicProvider:
@@ -31,8 +42,9 @@ class AnthropicProvider:
     def describe(self, *, image: ImageInput, context: str, instructions: str) -> str:
         if not settings.ANTHROPIC_API_KEY:
             raise ProviderNotConfigured("ANTHROPIC_API_KEY is not set")
+        client = self.client  # held for the whole call
         try:
-            message = self.client.messages.create(
+            message = client.messages.create(
                 model=self.model,
                 max_tokens=MAX_TOKENS,
                 system=instructions,

@@ -5,6 +5,7 @@ own retries are off (Celery retries, with backoff and Retry-After); its timeout 
 """
 
 import functools
+import threading
 
 import httpx2
 from django.conf import settings
@@ -17,8 +18,11 @@ from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefu
 SAFETY_FINISH = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION", "IMAGE_PROHIBITED_CONTENT"}
 
 
+_client_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None, timeout_ms: int, max_connections: int) -> genai.Client:
+def _cached_client(api_key: str, base_url: str | None, timeout_ms: int, max_connections: int) -> genai.Client:
     # One client per process and configuration: its connection pool is shared by every worker thread.
     return genai.Client(
         api_key=api_key,
@@ -31,6 +35,13 @@ def _client(api_key: str, base_url: str | None, timeout_ms: int, max_connections
             },
         ),
     )
+
+
+def _client(api_key: str, base_url: str | None, timeout_ms: int, max_connections: int) -> genai.Client:
+    # Built once under a lock: threads racing lru_cache would build spare clients, and a spare
+    # client closes its connection pool when collected, under the feet of the thread using it.
+    with _client_lock:
+        return _cached_client(api_key, base_url, timeout_ms, max_connections)
 
 
 class GeminiProvider:
@@ -52,8 +63,9 @@ class GeminiProvider:
     def describe(self, *, image: ImageInput, context: str, instructions: str) -> str:
         if not settings.GEMINI_API_KEY:
             raise ProviderNotConfigured("GEMINI_API_KEY is not set")
+        client = self.client  # held for the whole call
         try:
-            response = self.client.models.generate_content(
+            response = client.models.generate_content(
                 model=self.model,
                 contents=[
                     types.Content(

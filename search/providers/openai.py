@@ -2,6 +2,7 @@
 
 import base64
 import functools
+import threading
 
 import openai
 from django.conf import settings
@@ -10,9 +11,19 @@ from ._common import context_text, for_status
 from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefused, ProviderUnavailable
 
 
+_client_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
+def _cached_client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
     return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
+def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
+    # Built once under a lock: threads racing lru_cache would build spare clients, and a spare
+    # client closes its connection pool when collected, under the feet of the thread using it.
+    with _client_lock:
+        return _cached_client(api_key, base_url, timeout)
 
 
 class OpenAIProvider:
@@ -30,8 +41,9 @@ class OpenAIProvider:
         if not settings.OPENAI_API_KEY:
             raise ProviderNotConfigured("OPENAI_API_KEY is not set")
         uri = f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode()}"
+        client = self.client  # held for the whole call
         try:
-            completion = self.client.chat.completions.create(
+            completion = client.chat.completions.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": instructions},

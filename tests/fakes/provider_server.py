@@ -204,3 +204,22 @@ class ProviderServer:
     def requests(self) -> list[Recorded]:
         with self.state.lock:
             return list(self.state.requests)
+
+
+def main(argv=None) -> None:
+    """Serve until killed: `python -m tests.fakes.provider_server --delay 0.5` prints its URL."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    args = parser.parse_args(argv)
+    server = ProviderServer(record=False)
+    server.answer_always(Reply(delay=args.delay))
+    print(server.url, flush=True)
+    sys.stdout.flush()
+    server._server.serve_forever(poll_interval=0.2)
+
+
+if __name__ == "__main__":
+    main()
