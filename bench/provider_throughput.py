@@ -79,7 +79,7 @@ def floor(url: str, *, calls: int, threads: int) -> float:
     return calls / elapsed
 
 
-def worker_env(provider_url: str, object_root: str) -> dict:
+def worker_env(provider_url: str, object_root: str, conn_max_age: int) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=DATABASE_URL,
@@ -87,7 +87,7 @@ def worker_env(provider_url: str, object_root: str) -> dict:
         VISION_PROVIDER="gemini",
         GEMINI_API_KEY="bench-key",
         GEMINI_BASE_URL=provider_url,
-        DB_CONN_MAX_AGE="0",
+        DB_CONN_MAX_AGE=str(conn_max_age),
         LOCAL_OBJECT_ROOT=object_root,
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="governance.settings",
@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=64, help="floor thread pool size")
     parser.add_argument("--concurrency", type=int, default=128, help="worker threads")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--conn-max-age", type=int, default=0,
+                        help="DB_CONN_MAX_AGE of the worker (persistent connections need concurrency < 100)")
     args = parser.parse_args()
 
     provider, url = start_provider(args.delay)
@@ -198,7 +200,7 @@ def main() -> None:
         print(f"floor: {args.concurrency} threads: {floor_wide:.1f} calls/s "
               f"(ceiling {args.concurrency / args.delay:.0f})", flush=True)
         with tempfile.TemporaryDirectory() as objects:
-            env = worker_env(url, objects)
+            env = worker_env(url, objects, args.conn_max_age)
             os.environ.update({k: v for k, v in env.items() if k not in os.environ or k in (
                 "DATABASE_URL", "REDIS_URL", "VISION_PROVIDER", "GEMINI_API_KEY", "GEMINI_BASE_URL",
                 "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE")})
