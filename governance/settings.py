@@ -143,7 +143,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sightguard.sqlite3'}", conn_max_age=60
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sightguard.sqlite3'}",
+        # 0 = a connection per task phase: a provider worker with 128 threads then holds no
+        # connection while it waits on the network (PostgreSQL allows 100 by default).
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -248,6 +251,24 @@ MAX_LINK_SECONDS = 3600
 
 VISION_PROVIDER = env("VISION_PROVIDER") or "offline"
 VISION_TIMEOUT_SECONDS = float(env("VISION_TIMEOUT_SECONDS") or 30)
+# Provider calls that fail for a passing reason (timeout, 429, 5xx) are retried by the Celery task:
+# at most VISION_MAX_RETRIES times, after max(Retry-After, base * 2**n) seconds, capped.
+VISION_MAX_RETRIES = env_int("VISION_MAX_RETRIES", 4)
+VISION_RETRY_BASE_SECONDS = float(env("VISION_RETRY_BASE_SECONDS") or 2)
+VISION_RETRY_MAX_SECONDS = float(env("VISION_RETRY_MAX_SECONDS") or 120)
+# Connections one worker process may hold open to the provider (a thread pool shares one client).
+VISION_MAX_CONNECTIONS = env_int("VISION_MAX_CONNECTIONS", 256)
+GEMINI_API_KEY = env("GEMINI_API_KEY") or ""
+GEMINI_MODEL = env("GEMINI_MODEL") or "gemini-2.5-flash"
+GEMINI_BASE_URL = env("GEMINI_BASE_URL") or None
+OPENAI_API_KEY = env("OPENAI_API_KEY") or ""
+OPENAI_MODEL = env("OPENAI_MODEL") or "gpt-4.1-mini"
+OPENAI_BASE_URL = env("OPENAI_BASE_URL") or None
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY") or ""
+ANTHROPIC_MODEL = env("ANTHROPIC_MODEL") or "claude-sonnet-4-5"
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL") or None
+# How many of the tenant's documents a search returns.
+SEARCH_RESULTS_LIMIT = env_int("SEARCH_RESULTS_LIMIT", 10)
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
@@ -261,4 +282,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    # The provider SDKs and their HTTP clients log request bodies (the image, the context) at
+    # DEBUG: they never log below WARNING, whatever LOG_LEVEL says.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("openai", "anthropic", "google_genai", "google.genai", "httpx", "httpx2", "httpcore", "httpcore2")
+    },
 }

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
-from governance.admin_base import ReadOnlyAdmin
+from governance import scoping
+from governance.admin_base import ReadOnlyAdmin, TenantScopedAdmin
 
-from .models import SearchJob, UsageEvent
+from .documents import add_document, remove_document
+from .models import Document, SearchJob, UsageEvent
 
 
 @admin.register(SearchJob)
@@ -18,6 +20,42 @@ class SearchJobAdmin(ReadOnlyAdmin):
 class UsageEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "tenant", "provider", "used_context", "latency_ms", "outcome")
     list_filter = ("provider", "outcome", "used_context")
+
+
+@admin.register(Document)
+class DocumentAdmin(TenantScopedAdmin):
+    """A tenant's documents: its admins add and remove them. The operator manages the platform,
+    not customers' content, and sees none of it."""
+
+    tenant_admin_can = ("add", "delete")
+    list_display = ("title", "external_id", "tenant", "created_at")
+    search_fields = ("title", "external_id")
+    fields = ("tenant", "title", "text", "external_id")
+
+    def _allowed(self, request, action, obj=None):
+        if scoping.is_operator(request.user):
+            return False
+        return super()._allowed(request, action, obj)
+
+    def get_queryset(self, request):
+        if scoping.is_operator(request.user):
+            return Document.objects.none()
+        return super().get_queryset(request)
+
+    def save_model(self, request, obj, form, change):
+        if change:  # tenant_admin_can holds no "change": documents are replaced, not edited
+            raise PermissionError("documents are not edited in place")
+        document = add_document(
+            tenant=obj.tenant, actor=request.user, title=obj.title, text=obj.text, external_id=obj.external_id
+        )
+        obj.pk = document.pk
+
+    def delete_model(self, request, obj):
+        remove_document(document=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for document in queryset:
+            remove_document(document=document, actor=request.user)
 
 
 from . import admin_usage  # noqa: E402,F401  (the usage statistics page)

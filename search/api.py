@@ -1,13 +1,16 @@
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance import scoping
+from governance.api_auth import IsTenantAdmin, IsTenantMember
 
 from . import pipeline
-from .models import SearchJob
-from .serializers import SearchJobCreateSerializer, SearchJobSerializer
+from .documents import add_document, remove_document
+from .models import Document, SearchJob, SearchResult
+from .serializers import DocumentSerializer, SearchJobCreateSerializer, SearchJobSerializer
 
 
 class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -19,7 +22,12 @@ class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no request tenant
             return SearchJob.objects.none()
-        return scoping.for_tenant(SearchJob.objects.all(), self.request.tenant).filter(created_by=self.request.user)
+        results = SearchResult.objects.select_related("document").order_by("rank")
+        return (
+            scoping.for_tenant(SearchJob.objects.all(), self.request.tenant)
+            .filter(created_by=self.request.user)
+            .prefetch_related(Prefetch("results", queryset=results))
+        )
 
     @extend_schema(request=SearchJobCreateSerializer, responses={202: SearchJobSerializer})
     def create(self, request):
@@ -33,3 +41,31 @@ class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             context=form.validated_data["context"],
         )
         return Response(SearchJobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DocumentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """The tenant's document collection: members read it, tenant admins add and remove."""
+
+    serializer_class = DocumentSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        admin_only = self.action in ("create", "destroy")
+        return [IsTenantAdmin()] if admin_only else [IsTenantMember()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Document.objects.none()
+        return scoping.for_tenant(Document.objects.all(), self.request.tenant)
+
+    @extend_schema(request=DocumentSerializer, responses={201: DocumentSerializer})
+    def create(self, request):
+        form = DocumentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        document = add_document(tenant=request.tenant, actor=request.user, **form.validated_data)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        remove_document(document=instance, actor=self.request.user)

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
-from governance.models import StoredObject, Tenant
+from governance.models import RetentionCategory, StoredObject, Tenant
 
 
 class SearchJob(models.Model):
@@ -64,3 +64,50 @@ class UsageStatistics(UsageEvent):
         proxy = True
         verbose_name = "usage statistics"
         verbose_name_plural = "usage statistics"
+
+
+class Document(models.Model):
+    """One document of a tenant's collection: what image searches are matched against.
+
+    Tenant content, not a data subject's: it names no person by design of the product.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=300)
+    text = models.TextField()
+    external_id = models.CharField(max_length=200, blank=True, help_text="The tenant's own id for it, if any.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="search_document_unique_external_id_per_tenant",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class SearchResult(models.Model):
+    """One of a job's top documents. Retention category: search_result (its own rules)."""
+
+    RETENTION_CATEGORY = RetentionCategory.SEARCH_RESULT
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey(SearchJob, on_delete=models.CASCADE, related_name="results")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["job", "rank"]
+        constraints = [models.UniqueConstraint(fields=["job", "rank"], name="search_result_unique_rank")]
+
+    def __str__(self):
+        return f"result {self.rank} of job {self.job_id}"

@@ -2,7 +2,7 @@
 
 from governance import registry
 
-from .models import SearchJob
+from .models import SearchJob, SearchResult
 
 registry.register(
     SearchJob,
@@ -18,6 +18,23 @@ registry.register(
         "created_at": j.created_at.isoformat(),
         "context": j.context,
         "description": j.description,
+    },
+)
+
+# Documents are the tenant's content, not a person's: they are not in the registry. A job's results
+# are: they show what its creator searched for.
+registry.register(
+    SearchResult,
+    category="search_results",
+    fields=("document", "rank", "score"),
+    subject="job__created_by__email_index",
+    description="The documents an image search by the person matched, with their rank and score.",
+    export=lambda r: {
+        "job": str(r.job_id),
+        "rank": r.rank,
+        "score": r.score,
+        "document_id": r.document_id,
+        "document_title": r.document.title,
     },
 )
 
@@ -40,3 +57,4 @@ retention.register_target(
     stored_object="image",
 )
 retention.register_target(UsageEvent, category=RetentionCategory.USAGE_EVENT, timestamp_field="created_at")
+retention.register_target(SearchResult, category=RetentionCategory.SEARCH_RESULT, timestamp_field="created_at")

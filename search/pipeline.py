@@ -5,18 +5,21 @@ records the end.
 """
 
 import logging
+import random
 import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from governance import audit, consent, objectstore
 from governance.models import StoredObject
 
+from . import matching
 from .models import SearchJob, UsageEvent
-from .providers import INSTRUCTIONS, ImageInput, ProviderError, get_provider
+from .providers import INSTRUCTIONS, RETRYABLE, ImageInput, ProviderError, get_provider
 from .sanitize import clean_image
 
 log = logging.getLogger(__name__)
@@ -83,20 +86,35 @@ def prepare(*, job_id) -> bool:
     return job is not None
 
 
-def describe(*, job_id) -> SearchJob:
-    """Provider stage: send the cleaned image, context and instructions; record the description."""
+def describe(*, job_id, may_retry: bool = False) -> SearchJob:
+    """Provider stage: send the cleaned image, context and instructions; record the description.
+
+    A passing failure (timeout, 429, 5xx) is raised when `may_retry`, leaving the job running and
+    its image in place for the caller (the Celery task) to try again later; otherwise, and for
+    every other failure, the job ends failed with the provider's error code.
+    """
     job = SearchJob.objects.select_related("tenant", "image").get(pk=job_id)
     if job.status != SearchJob.Status.RUNNING:
         return job
-    provider = get_provider(job.provider)
     started = time.monotonic()
     try:
+        provider = get_provider(job.provider)
         image = ImageInput(objectstore.read(job.image), job.image.content_type)
         if withdrawn := consent.withdrawn(tenant=job.tenant_id, provider_key=provider.subprocessor):
             return finish(job=job, status=SearchJob.Status.CANCELLED, error_code=withdrawn, started=started)
+        SearchJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+        # Without persistent connections (DB_CONN_MAX_AGE=0), hand ours back while we wait on the
+        # provider: a thread pool of 128 would otherwise hold 128 idle connections.
+        if not connection.in_atomic_block:
+            close_old_connections()
         description = provider.describe(image=image, context=job.context, instructions=INSTRUCTIONS)
+    except RETRYABLE as exc:
+        log.warning("search job %s: provider %s failed with %s (retry: %s)", job.pk, job.provider, exc.code, may_retry)
+        if may_retry:
+            raise
+        return finish(job=job, status=SearchJob.Status.FAILED, error_code=exc.code, started=started)
     except ProviderError as exc:
-        log.warning("search job %s: provider %s failed with %s", job.pk, provider.key, exc.code)
+        log.warning("search job %s: provider %s failed with %s", job.pk, job.provider, exc.code)
         return finish(job=job, status=SearchJob.Status.FAILED, error_code=exc.code, started=started)
     except FileNotFoundError:
         return finish(job=job, status=SearchJob.Status.FAILED, error_code="image_expired", started=started)
@@ -104,6 +122,22 @@ def describe(*, job_id) -> SearchJob:
         finish(job=job, status=SearchJob.Status.FAILED, error_code="internal_error", started=started)
         raise
     return finish(job=job, status=SearchJob.Status.DONE, description=description, started=started)
+
+
+def retry_delay(*, retries: int, retry_after: float | None = None) -> float | None:
+    """Seconds before the next provider attempt: exponential backoff with jitter, capped at
+    VISION_RETRY_MAX_SECONDS, and never sooner than the provider's Retry-After. None when the
+    provider asks for a longer wait than that cap: the job then gives up rather than ask early."""
+    if retry_after is not None and retry_after > settings.VISION_RETRY_MAX_SECONDS:
+        return None
+    backoff = settings.VISION_RETRY_BASE_SECONDS * (2**retries) * (1 + random.random() / 4)
+    return max(min(backoff, settings.VISION_RETRY_MAX_SECONDS), retry_after or 0)
+
+
+def give_up(*, job_id, error_code: str) -> SearchJob:
+    """End a running job whose provider failures will not be retried (again)."""
+    job = SearchJob.objects.select_related("tenant", "image").get(pk=job_id)
+    return finish(job=job, status=SearchJob.Status.FAILED, error_code=error_code)
 
 
 def finish(*, job: SearchJob, status: str, error_code: str = "", description: str = "", started: float | None = None):
@@ -117,6 +151,8 @@ def finish(*, job: SearchJob, status: str, error_code: str = "", description: st
         if not ended:
             job.refresh_from_db()
             return job
+        if status == SearchJob.Status.DONE:
+            matching.store_results(job=job, description=description)
         UsageEvent.objects.create(
             tenant_id=job.tenant_id,
             provider=job.provider,

@@ -1,8 +1,10 @@
 """Thin Celery tasks: take ids, call one pipeline function. Idempotent, acks_late."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import pipeline
+from .providers import RETRYABLE
 
 
 @shared_task(acks_late=True)
@@ -11,6 +13,16 @@ def prepare_job(job_id: str) -> None:
         describe_job.delay(job_id)
 
 
-@shared_task(acks_late=True)
-def describe_job(job_id: str) -> None:
-    pipeline.describe(job_id=job_id)
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def describe_job(self, job_id: str) -> None:
+    """Describe a job; passing provider failures are retried with backoff (honouring Retry-After)
+    up to VISION_MAX_RETRIES times, after which the pipeline ends the job with the failure's code."""
+    retries = self.request.retries
+    try:
+        pipeline.describe(job_id=job_id, may_retry=retries < settings.VISION_MAX_RETRIES)
+    except RETRYABLE as exc:
+        delay = pipeline.retry_delay(retries=retries, retry_after=exc.retry_after)
+        if delay is None:
+            pipeline.give_up(job_id=job_id, error_code=exc.code)
+            return
+        raise self.retry(countdown=delay, exc=None)

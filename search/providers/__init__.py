@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .base import ImageInput, ProviderError, VisionProvider  # noqa: F401
+from .base import RETRYABLE, ImageInput, ProviderError, VisionProvider  # noqa: F401
+
+KEYS = ("offline", "gemini", "openai", "anthropic")
 
 INSTRUCTIONS = (
     "Describe the object shown in this image for a patent and technical-document search: its "
@@ -15,6 +17,9 @@ INSTRUCTIONS = (
 #: Provider key -> class. The setting VISION_PROVIDER_CLASSES adds to (or overrides) these.
 BUILT_IN_PROVIDERS = {
     "offline": "search.providers.offline.OfflineProvider",
+    "gemini": "search.providers.gemini.GeminiProvider",
+    "openai": "search.providers.openai.OpenAIProvider",
+    "anthropic": "search.providers.anthropic.AnthropicProvider",
 }
 
 

@@ -26,6 +26,10 @@ class ProviderRefused(ProviderError):
     code = "provider_refused"
 
 
+class ProviderNotConfigured(ProviderError):
+    code = "provider_not_configured"
+
+
 RETRYABLE = (ProviderUnavailable, ProviderRateLimited)
 
 
