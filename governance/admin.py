@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from . import api_keys, scoping
 from .admin_base import ReadOnlyAdmin, TenantScopedAdmin
-from .models import ApiKey, AuditEvent, IssuedLink, Membership, StoredObject, Tenant, User
+from .models import ApiKey, AuditEvent, IssuedLink, Membership, StoredObject, SweepRun, Tenant, User
 
 admin.site.site_header = "Sightguard"
 admin.site.site_title = "Sightguard"
@@ -112,6 +112,31 @@ class StoredObjectAdmin(ReadOnlyAdmin):
 @admin.register(IssuedLink)
 class IssuedLinkAdmin(ReadOnlyAdmin):
     list_display = ("id", "object", "actor", "created_at", "expires_at")
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    """Platform housekeeping, no customer content: the operator's page. Non-zero counts stand out."""
+
+    list_display = (
+        "started_at", "needed_work", "expired_deleted", "orphans_deleted", "missing_closed", "held_skipped", "finished_at"
+    )
+    list_filter = ("needed_work",)
+    date_hierarchy = "started_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_module_permission(self, request):
+        from . import scoping
+
+        return scoping.is_operator(request.user)
+
+    has_view_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
+    has_add_permission = lambda self, request: False  # noqa: E731
+    has_change_permission = lambda self, request, obj=None: False  # noqa: E731
+    has_delete_permission = lambda self, request, obj=None: False  # noqa: E731
+
 
 from . import retention_admin  # noqa: E402,F401  (retention rules, legal holds, retention runs)
 

@@ -523,3 +523,24 @@ class ConsentOverview(ConsentRecord):
         proxy = True
         verbose_name = "AI terms and consent"
         verbose_name_plural = "AI terms and consent"
+
+class SweepRun(models.Model):
+    """One pass of the transient-object sweeper (governance.sweeper): what it had to clean up.
+
+    Every count should be zero: jobs delete their images when they end. A non-zero count means
+    something outlived its deadline or bucket and database disagreed; it is logged as a warning.
+    """
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expired_deleted = models.PositiveIntegerField("past deadline, deleted", default=0)
+    held_skipped = models.PositiveIntegerField("past deadline, kept by a legal hold", default=0)
+    orphans_deleted = models.PositiveIntegerField("in the bucket with no record, deleted", default=0)
+    missing_closed = models.PositiveIntegerField("recorded but gone from the bucket, closed", default=0)
+    needed_work = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"sweep at {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,8 @@ every copy. Every put is encrypted at rest. Links never live longer than MAX_LIN
 import functools
 import uuid
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -30,6 +31,12 @@ PREFIXES = {
 }
 TEMPORARY_PREFIX = "tmp/"
 LOCAL_LINK_SALT = "sightguard.objectstore.local-link"
+DOWNLOAD_SALT = "sightguard.objectstore.download"
+
+
+def is_temporary(purpose: str) -> bool:
+    """Objects under tmp/ (transient images, exports, support views) never live past one hour."""
+    return PREFIXES[purpose].startswith(TEMPORARY_PREFIX)
 
 
 class S3Backend:
@@ -160,8 +167,14 @@ def put(
     tenant=None,
     subject_index: str = "",
 ) -> StoredObject:
-    """Record, then write an object. If the write fails, no record stays behind."""
+    """Record, then write an object. If the write fails, no record stays behind.
+
+    A temporary object's lifetime is capped at MAX_LINK_SECONDS (one hour) whatever is asked:
+    the sweeper deletes it when that hour is over.
+    """
     prefix = PREFIXES[purpose]
+    if is_temporary(purpose):
+        lifetime = min(lifetime, timedelta(seconds=settings.MAX_LINK_SECONDS))
     tenant_part = getattr(tenant, "pk", tenant) or "platform"
     key = f"{prefix}{tenant_part}/{uuid.uuid4().hex}"
     now = timezone.now()
@@ -177,6 +190,19 @@ def put(
             deadline=now + lifetime,
         )
         backend().put(key, data, content_type)
+    return obj
+
+
+def replace(obj: StoredObject, *, data: bytes, content_type: str) -> StoredObject:
+    """Overwrite a live object's bytes under the same key and deadline (e.g. once faces are blurred)."""
+    with transaction.atomic():
+        updated = StoredObject.objects.filter(pk=obj.pk, deleted_at__isnull=True).update(
+            size=len(data), content_type=content_type
+        )
+        if not updated:
+            raise FileNotFoundError("the object was deleted")
+        backend().put(obj.key, data, content_type)
+    obj.size, obj.content_type = len(data), content_type
     return obj
 
 
@@ -228,3 +254,54 @@ def read_local_link(token: str) -> tuple[bytes, str]:
     signing.loads(token, salt=LOCAL_LINK_SALT, max_age=min(int(payload.get("s", 0)), settings.MAX_LINK_SECONDS))
     obj = StoredObject.objects.get(key=payload["k"], deleted_at__isnull=True)
     return backend().get(obj.key), obj.content_type
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    url: str
+    expires_at: datetime
+
+
+def issue_download(obj: StoredObject, *, actor) -> DownloadLink:
+    """An app link (safe to e-mail) that lives MAX_LINK_SECONDS; each visit gets a fresh presigned URL.
+
+    The link is recorded (who, what, until when) and audited like a presigned one.
+    """
+    if obj.deleted_at is not None:
+        raise FileNotFoundError("the object was deleted")
+    expires_at = min(timezone.now() + timedelta(seconds=settings.MAX_LINK_SECONDS), obj.deadline)
+    with transaction.atomic():
+        issued = IssuedLink.objects.create(object=obj, actor=audit.actor_label(actor), expires_at=expires_at)
+        audit.record(
+            action="object.download_link_issued",
+            actor=actor,
+            tenant=obj.tenant_id,
+            target=obj,
+            metadata={"purpose": obj.purpose, "link": issued.pk, "expires_at": expires_at.isoformat()},
+        )
+    token = signing.dumps({"l": issued.pk}, salt=DOWNLOAD_SALT, compress=True)
+    return DownloadLink(settings.SITE_URL + reverse("download", args=[token]), expires_at)
+
+
+class DownloadExpired(Exception):
+    pass
+
+
+def redeem_download(token: str) -> str:
+    """The fresh presigned URL behind an app download link.
+
+    Raises signing.BadSignature for a forged token, DownloadExpired when its hour (or its object) is
+    gone. The presigned URL lives DOWNLOAD_REDIRECT_SECONDS, never past the app link's expiry.
+    """
+    try:
+        payload = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.MAX_LINK_SECONDS)
+    except signing.SignatureExpired:
+        raise DownloadExpired() from None
+    issued = IssuedLink.objects.select_related("object").filter(pk=payload.get("l")).first()
+    now = timezone.now()
+    if issued is None or issued.expires_at <= now or issued.object.deleted_at is not None:
+        raise DownloadExpired()
+    remaining = int((issued.expires_at - now).total_seconds())
+    if remaining < 1:
+        raise DownloadExpired()
+    return link(issued.object, actor=issued, seconds=min(settings.DOWNLOAD_REDIRECT_SECONDS, remaining))

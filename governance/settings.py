@@ -272,7 +272,15 @@ SEARCH_RESULTS_LIMIT = env_int("SEARCH_RESULTS_LIMIT", 10)
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
-TRANSIENT_IMAGE_SECONDS = env_int("TRANSIENT_IMAGE_SECONDS", 3600)
+TRANSIENT_IMAGE_SECONDS = min(env_int("TRANSIENT_IMAGE_SECONDS", 3600), MAX_LINK_SECONDS)  # never over 1 h
+# Face detection input (a square, in pixels): larger finds smaller faces and costs quadratically more.
+FACE_DETECT_SIDE = env_int("FACE_DETECT_SIDE", 768)
+# Objects in the bucket with no record are deleted only when older than this: put() writes the
+# object inside the transaction that records it, so a young unrecorded object may be in flight.
+SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 900)
+# The app's download links (signed tokens, e-mail safe) live an hour; each visit redirects to a
+# fresh presigned URL that lives this long.
+DOWNLOAD_REDIRECT_SECONDS = env_int("DOWNLOAD_REDIRECT_SECONDS", 300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 

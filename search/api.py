@@ -1,6 +1,7 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -11,6 +12,11 @@ from . import pipeline
 from .documents import add_document, remove_document
 from .models import Document, SearchJob, SearchResult
 from .serializers import DocumentSerializer, SearchJobCreateSerializer, SearchJobSerializer
+
+
+class DownloadLinkSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
 
 
 class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -41,6 +47,13 @@ class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             context=form.validated_data["context"],
         )
         return Response(SearchJobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: DownloadLinkSerializer})
+    @action(detail=True, methods=["post"], url_path="retained-image-link")
+    def retained_image_link(self, request, pk=None):
+        """A one-hour link to the kept copy of the cleaned image (tenants that opted in only)."""
+        link = pipeline.retained_image_link(job=self.get_object(), actor=request.user)
+        return Response(DownloadLinkSerializer(link).data)
 
 
 class DocumentViewSet(

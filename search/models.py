@@ -30,6 +30,10 @@ class SearchJob(models.Model):
     provider = models.CharField(max_length=20)
     error_code = models.CharField(max_length=40, blank=True)
     image = models.ForeignKey(StoredObject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Only when the tenant opted in to keeping cleaned images (Tenant.retain_cleaned_images_days).
+    retained_image = models.ForeignKey(
+        StoredObject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -17,10 +17,10 @@ from django.utils import timezone
 from governance import audit, consent, objectstore
 from governance.models import StoredObject
 
-from . import matching
+from . import faces, matching
 from .models import SearchJob, UsageEvent
 from .providers import INSTRUCTIONS, RETRYABLE, ImageInput, ProviderError, get_provider
-from .sanitize import clean_image
+from .sanitize import clean_image, encode, open_clean
 
 log = logging.getLogger(__name__)
 MAX_CONTEXT_CHARS = 2000
@@ -81,9 +81,42 @@ def claim(*, job_id) -> SearchJob | None:
 
 
 def prepare(*, job_id) -> bool:
-    """CPU stage: claim the job and make the image ready to send. Returns whether to describe it."""
+    """CPU stage: claim the job and make the image ready to send. Returns whether to describe it.
+
+    When the tenant asks for it (Tenant.face_blur, on by default) faces are blurred in the stored
+    image before anything is sent. If that cannot be done the job fails: an image is never sent
+    unblurred to a tenant that asked for blurring.
+    """
     job = claim(job_id=job_id)
-    return job is not None
+    if job is None:
+        return False
+    if not job.tenant.face_blur:
+        return True
+    try:
+        blur_faces(job=job)
+    except FileNotFoundError:
+        finish(job=job, status=SearchJob.Status.FAILED, error_code="image_expired")
+        return False
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the image must not leave unblurred
+        log.error("search job %s: face blurring failed (%s)", job.pk, type(exc).__name__)
+        finish(job=job, status=SearchJob.Status.FAILED, error_code="face_blur_failed")
+        return False
+    return True
+
+
+def blur_faces(*, job: SearchJob) -> int:
+    """Blur the faces in the job's stored image, in place; returns how many. Idempotent: a blurred
+    image has no face left to find, and an image without faces is left byte for byte as it was."""
+    image = open_clean(objectstore.read(job.image))
+    blurred, count = faces.blur_faces(image)
+    if count:
+        cleaned = encode(blurred)
+        with transaction.atomic():
+            objectstore.replace(job.image, data=cleaned.data, content_type=cleaned.mime_type)
+            audit.record(
+                action="search_job.faces_blurred", actor="system", tenant=job.tenant_id, target=job, metadata={"faces": count}
+            )
+    return count
 
 
 def describe(*, job_id, may_retry: bool = False) -> SearchJob:
@@ -167,11 +200,58 @@ def finish(*, job: SearchJob, status: str, error_code: str = "", description: st
             target=job,
             metadata={"error_code": error_code} if error_code else {},
         )
+    if status == SearchJob.Status.DONE:
+        try:
+            retain_image(job=job)
+        except Exception as exc:  # noqa: BLE001 - a failed copy must never keep the transient image
+            log.warning("search job %s: retaining the cleaned image failed (%s)", job.pk, type(exc).__name__)
     delete_image(job=job)
     job.refresh_from_db()
     return job
 
 
+def retain_image(*, job: SearchJob) -> StoredObject | None:
+    """Tenant opt-in (Tenant.retain_cleaned_images_days > 0): keep a copy of the cleaned (and
+    blurred) image for that many days under retained/images/, reachable only through one-hour
+    links. Recorded with the blind index of the searcher's e-mail, so erasure and export find it."""
+    from governance.models import Tenant
+
+    days = Tenant.objects.filter(pk=job.tenant_id).values_list("retain_cleaned_images_days", flat=True).first()
+    if not days or not job.image_id:
+        return None
+    source = StoredObject.objects.get(pk=job.image_id)
+    data = objectstore.read(source)
+    subject = job.created_by.email_index if job.created_by_id else ""
+    with transaction.atomic():
+        kept = objectstore.put(
+            purpose=StoredObject.Purpose.RETAINED_IMAGE,
+            data=data,
+            content_type=source.content_type,
+            lifetime=timedelta(days=days),
+            tenant=job.tenant_id,
+            subject_index=subject,
+        )
+        SearchJob.objects.filter(pk=job.pk).update(retained_image=kept)
+        audit.record(
+            action="search_job.image_retained",
+            actor="system",
+            tenant=job.tenant_id,
+            target=job,
+            metadata={"days": days, "object": str(kept.pk)},
+        )
+    return kept
+
+
 def delete_image(*, job: SearchJob) -> None:
     if job.image_id:
         objectstore.delete(StoredObject.objects.filter(pk=job.image_id), reason="job_ended")
+
+
+def retained_image_link(*, job: SearchJob, actor) -> objectstore.DownloadLink:
+    """A one-hour app link to the job's retained image; refused when there is none (any more)."""
+    from governance.errors import SightguardError
+
+    kept = StoredObject.objects.filter(pk=job.retained_image_id, deleted_at__isnull=True).first()
+    if kept is None:
+        raise SightguardError("This search has no retained image.", code="no_retained_image", status=404)
+    return objectstore.issue_download(kept, actor=actor)

@@ -112,3 +112,37 @@ def pytest_collection_modifyitems(items):
         if names is not None and ("transactional_db" in names or "live_server" in names):
             if "django_db_serialized_rollback" not in names:
                 names.append("django_db_serialized_rollback")
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 HTTP endpoint on loopback (moto's server in a thread); yields its URL.
+
+    moto echoes server-side encryption without doing it and does not enforce presigned expiry:
+    test expiry by the URL's X-Amz-Expires and by the object being gone.
+    """
+    import os
+
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        os.environ.setdefault(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """Point the object store at a fresh bucket on the s3_server; yields the bucket name."""
+    import uuid
+
+    import boto3
+
+    name = f"sg-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=name)
+    settings.S3_BUCKET, settings.S3_ENDPOINT_URL, settings.S3_REGION = name, s3_server, "us-east-1"
+    objectstore._backend_for.cache_clear()
+    yield name
+    objectstore._backend_for.cache_clear()

