@@ -71,6 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email_index = blind_index(self.email)
         super().save(*args, **kwargs)
 
+    def get_short_name(self):
+        # The admin greets with this; without it Django would show the blind index.
+        return self.email
+
     def __str__(self):
         return f"user #{self.pk}"
 

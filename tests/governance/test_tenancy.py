@@ -105,3 +105,10 @@ def test_stored_objects_and_tenants_from_another_tenant_never_show(client, alice
     _login(client, "alice@acme.example", "alice-password-1")
     assert obj.key not in client.get("/admin/governance/storedobject/").content.decode()
     assert Tenant.objects.count() == 2
+
+
+def test_the_admin_greets_a_user_by_their_own_email_not_the_blind_index(client, alice):
+    _login(client, "alice@acme.example", "alice-password-1")
+    page = client.get("/admin/").content.decode()
+    assert "alice@acme.example" in page
+    assert alice.user.email_index not in page
