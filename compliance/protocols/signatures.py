@@ -11,6 +11,7 @@ self-signed certificate into var/ and says so loudly; with DEBUG off they are re
 import base64
 import binascii
 import datetime
+import sys
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.settings import env
+from governance.settings import env, env_bool
 
 SIGNATURE_BYTES = 64
 
@@ -82,37 +83,49 @@ def processor_keys() -> tuple[rsa.RSAPrivateKey, bytes]:
     if key_pem and cert_pem:
         key = serialization.load_pem_private_key(key_pem.encode(), password=None)
         return key, cert_pem.encode()
-    if not settings.DEBUG and not getattr(settings, "OPENDSR_ALLOW_DEV_KEY", False):
+    if not env_bool("DEBUG", True):  # the settings' own rule for development keys
         raise ImproperlyConfigured("OPENDSR_PRIVATE_KEY and OPENDSR_CERTIFICATE must be set when DEBUG is off.")
-    key_path, cert_path = _dev_dir() / "opendsr-dev-key.pem", _dev_dir() / "opendsr-dev-cert.pem"
-    if not key_path.exists() or not cert_path.exists():
-        key_path.parent.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, processor_domain())])
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .sign(key, hashes.SHA256())
-        )
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        key_path.chmod(0o600)
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    warnings.warn(
-        f"OPENDSR IS SIGNING WITH A GENERATED DEVELOPMENT KEY ({key_path}), self-signed. Never in production.",
+    bundle = _dev_dir() / "opendsr-dev-key-and-cert.pem"
+    if not bundle.exists():
+        _write_dev_bundle(bundle)
+    if "pytest" not in sys.modules:
+        warnings.warn(
+        f"OPENDSR IS SIGNING WITH A GENERATED DEVELOPMENT KEY ({bundle}), self-signed. Never in production.",
         stacklevel=2,
+        )
+    data = bundle.read_bytes()
+    marker = b"-----BEGIN CERTIFICATE-----"
+    key = serialization.load_pem_private_key(data[: data.index(marker)], password=None)
+    return key, data[data.index(marker) :]
+
+
+def _write_dev_bundle(path: Path) -> None:
+    """Key and certificate in one file, written atomically (parallel test workers may race)."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, processor_domain())])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
     )
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    return key, cert_path.read_bytes()
+    data = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ) + cert.public_bytes(serialization.Encoding.PEM)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".opendsr-dev-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
 
 
 def processor_domain() -> str:
