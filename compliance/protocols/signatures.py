@@ -90,8 +90,8 @@ def processor_keys() -> tuple[rsa.RSAPrivateKey, bytes]:
         _write_dev_bundle(bundle)
     if "pytest" not in sys.modules:
         warnings.warn(
-        f"OPENDSR IS SIGNING WITH A GENERATED DEVELOPMENT KEY ({bundle}), self-signed. Never in production.",
-        stacklevel=2,
+            f"OPENDSR IS SIGNING WITH A GENERATED DEVELOPMENT KEY ({bundle}), self-signed. Never in production.",
+            stacklevel=2,
         )
     data = bundle.read_bytes()
     marker = b"-----BEGIN CERTIFICATE-----"

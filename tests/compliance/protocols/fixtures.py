@@ -108,7 +108,7 @@ class CallbackServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                outer.received.append({"path": self.path, "headers": dict(self.headers), "body": self.rfile.read(length)})
+                outer.received.append({"path": self.path, "headers": self.headers, "body": self.rfile.read(length)})
                 self.send_response(outer.status)
                 self.end_headers()
                 self.wfile.write(b"ignored")
@@ -122,8 +122,9 @@ class CallbackServer:
         self.thread.start()
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
 
 
 @pytest.fixture
