@@ -33,7 +33,23 @@ def check_url(url: str) -> str:
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
         raise ValueError("The callback URL must be an https URL without credentials.")
+    if not allow_http and _internal(parts.hostname):
+        raise ValueError("The callback URL must name a public host.")
     return url
+
+
+def _internal(host: str) -> bool:
+    """Loopback, private, link-local (cloud metadata) addresses and local names, written literally.
+    Names that resolve to such addresses are not caught here (no DNS at intake): see docs."""
+    import ipaddress
+
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def on_status_change(request: DataSubjectRequest) -> None:
@@ -115,7 +131,7 @@ def deliver(*, delivery_id: int) -> float | None:
     if status is not None and 200 <= status < 300:
         fields.update(state=CallbackDelivery.State.DELIVERED, delivered_at=timezone.now(), last_error="")
         wait = None
-    elif attempts >= MAX_ATTEMPTS or error == "callback_url_refused" or (status and 400 <= status < 500 and status not in (408, 429)):
+    elif attempts >= MAX_ATTEMPTS or error == "callback_url_refused" or _permanent(status):
         fields["state"] = CallbackDelivery.State.FAILED
         wait = None
     else:
@@ -123,6 +139,10 @@ def deliver(*, delivery_id: int) -> float | None:
     CallbackDelivery.objects.filter(pk=delivery.pk, state=CallbackDelivery.State.PENDING).update(**fields)
     log.info("protocol callback %s attempt %s: %s", delivery.pk, attempts, error or status)
     return wait
+
+
+def _permanent(status: int | None) -> bool:
+    return bool(status) and 400 <= status < 500 and status not in (408, 429)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

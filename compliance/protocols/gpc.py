@@ -8,7 +8,7 @@ runs once per request) and the data-subject pages, which call honour_signal(requ
 
 from django.db import IntegrityError, transaction
 
-from governance.api_auth import ApiKeyAuthentication
+from governance.api_auth import ApiKeyAuthentication, ApiKeyAuthenticationScheme
 from governance.crypto import blind_index
 
 from .. import requests as dsr_requests
@@ -60,3 +60,9 @@ class GpcApiKeyAuthentication(ApiKeyAuthentication):
             user = result[0]
             record_opt_out(tenant=request.tenant, subject_index=user.email_index, email=lambda: user.email, via="api")
         return result
+
+
+class GpcApiKeyAuthenticationScheme(ApiKeyAuthenticationScheme):
+    """The OpenAPI schema describes it as the API key it is."""
+
+    target_class = GpcApiKeyAuthentication

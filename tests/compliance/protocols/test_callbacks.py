@@ -152,3 +152,26 @@ def test_form_requests_without_a_protocol_cost_no_callbacks(acme, django_capture
         request = file_request(tenant=acme, kind="access", regime="gdpr", email="x@example.org", source="form")
         set_status(request=request, status="fulfilled", actor="system")
     assert not CallbackDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://dsr-agent.example.com/update_status", True),
+        ("http://dsr-agent.example.com/update_status", False),
+        ("https://user:pw@dsr-agent.example.com/", False),
+        ("https://127.0.0.1/cb", False),
+        ("https://169.254.169.254/latest/meta-data", False),
+        ("https://10.0.0.5/cb", False),
+        ("https://[::1]/cb", False),
+        ("https://localhost/cb", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_callback_urls_in_production(settings, url, ok):
+    settings.PROTOCOL_CALLBACKS_ALLOW_HTTP = False
+    if ok:
+        assert callbacks.check_url(url) == url
+    else:
+        with pytest.raises(ValueError):
+            callbacks.check_url(url)
