@@ -64,7 +64,9 @@ class OpenDsrControllerAdmin(TenantScopedAdmin):
         for controller in queryset:
             token, controller.token_hash = opendsr.new_token()
             controller.save(update_fields=["token_hash"])
-            audit.record(action="opendsr.token_issued", actor=request.user, tenant=controller.tenant_id, target=controller)
+            audit.record(
+                action="opendsr.token_issued", actor=request.user, tenant=controller.tenant_id, target=controller
+            )
             messages.warning(request, f"Bearer token for {controller.controller_id} (shown once): {token}")
 
 

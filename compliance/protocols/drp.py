@@ -106,7 +106,9 @@ def _remember(signature: bytes, expires_at) -> None:
                 digest=hashlib.sha256(signature).hexdigest(), expires_at=expires_at or now + timedelta(days=1)
             )
     except IntegrityError:
-        raise DrpError("This signed message was already received.", code="drp_replayed", status=409, fatal=True) from None
+        raise DrpError(
+            "This signed message was already received.", code="drp_replayed", status=409, fatal=True
+        ) from None
 
 
 # --- pairing and tokens ---------------------------------------------------------------------------
@@ -132,7 +134,9 @@ def pair(*, agent_id: str, body: bytes) -> tuple[DrpAgent, str]:
                 now = timezone.now()
                 DrpToken.objects.filter(agent=agent, revoked_at__isnull=True).update(revoked_at=now)
                 DrpToken.objects.create(agent=agent, token_hash=_token_hash(token), created_at=now)
-                audit.record(action="drp.agent_paired", actor=f"drp-agent:{agent.pk}", tenant=agent.tenant_id, target=agent)
+                audit.record(
+                    action="drp.agent_paired", actor=f"drp-agent:{agent.pk}", tenant=agent.tenant_id, target=agent
+                )
             return agent, token
         except DrpError:
             raise PairingRefused() from None

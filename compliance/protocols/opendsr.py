@@ -50,7 +50,9 @@ def controller_for_token(authorization: str) -> OpenDsrController:
             .first()
         )
     if controller is None:
-        raise OpenDsrError("A valid bearer token is required.", code="opendsr_unauthorized", status=401, domain="Authentication")
+        raise OpenDsrError(
+            "A valid bearer token is required.", code="opendsr_unauthorized", status=401, domain="Authentication"
+        )
     return controller
 
 
@@ -92,7 +94,9 @@ def submit(*, controller: OpenDsrController, body: bytes) -> OpenDsrRequest:
     email = _email(data.get("subject_identities"))
     urls = data.get("status_callback_urls") or []
     if not isinstance(urls, list) or len(urls) > MAX_CALLBACK_URLS:
-        raise OpenDsrError(f"status_callback_urls must be a list of at most {MAX_CALLBACK_URLS} URLs.", code="opendsr_bad_callback")
+        raise OpenDsrError(
+            f"status_callback_urls must be a list of at most {MAX_CALLBACK_URLS} URLs.", code="opendsr_bad_callback"
+        )
     try:
         urls = [callbacks.check_url(url) for url in urls]
     except ValueError as exc:
@@ -121,7 +125,9 @@ def submit(*, controller: OpenDsrController, body: bytes) -> OpenDsrRequest:
                 last_status_sent=opendsr_status(request),
             )
     except IntegrityError:
-        raise OpenDsrError("A request with this subject_request_id was already received.", code="opendsr_duplicate") from None
+        raise OpenDsrError(
+            "A request with this subject_request_id was already received.", code="opendsr_duplicate"
+        ) from None
     return link
 
 
@@ -135,7 +141,9 @@ def _email(identities) -> str:
             value = identity.get("identity_value")
             if isinstance(value, str) and "@" in value and len(value) <= 254:
                 return value
-    raise OpenDsrError("A raw email identity is required (see /opendsr/discovery).", code="opendsr_unsupported_identity")
+    raise OpenDsrError(
+        "A raw email identity is required (see /opendsr/discovery).", code="opendsr_unsupported_identity"
+    )
 
 
 def find(*, controller: OpenDsrController, subject_request_id: str) -> OpenDsrRequest:
