@@ -69,3 +69,26 @@ def test_a_member_sees_no_protocol_admin(bob):
     bob.user.is_staff = True
     bob.user.save()
     assert web(bob.user).get(AGENTS).status_code == 403
+
+
+def test_protocol_records_are_read_only_and_scoped(alice, charlie, operator, acme, drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
+    from compliance.protocols.models import CallbackDelivery, DrpRequest
+    from compliance.requests import set_status
+    from tests.compliance.protocols.fixtures import AGENT_ID, SUBJECT_EMAIL, exercise_claims, pair, sign
+
+    client = Client()
+    token = pair(client, AGENT_ID, agent_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = sign(agent_key, exercise_claims(status_callback=callback_server.url + "/cb"))
+        response = client.post("/v1/data-rights-request", body, content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {token}")
+        set_status(request=DrpRequest.objects.get().request, status="fulfilled", actor="system")
+    assert response.status_code == 200 and CallbackDelivery.objects.count() == 1
+    for path in ("/admin/compliance/drprequest/", "/admin/compliance/callbackdelivery/"):
+        mine = web(alice.user).get(path)
+        assert mine.status_code == 200 and mine.context["cl"].result_count == 1
+        assert SUBJECT_EMAIL not in mine.content.decode()
+        assert web(charlie.user).get(path).context["cl"].result_count == 0
+        assert web(operator).get(path).context["cl"].result_count == 1
+    delivery = CallbackDelivery.objects.get()
+    assert web(alice.user).post(f"/admin/compliance/callbackdelivery/{delivery.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert web(charlie.user).get(f"/admin/compliance/callbackdelivery/{delivery.pk}/change/").status_code in (302, 404)
