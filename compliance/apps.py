@@ -7,3 +7,4 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from . import personal_data  # noqa: F401
+        from . import protocols; protocols.ready()  # noqa: E702  (issue 8)

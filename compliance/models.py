@@ -68,3 +68,4 @@ class DataSubjectRequest(models.Model):
 
     def __str__(self):
         return self.reference
+from .protocols.models import *  # noqa: E402,F401,F403  (issue 8: protocol endpoints)

@@ -198,7 +198,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "privacy@sightguard.localhost"
 # --- REST framework ------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["governance.api_auth.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["compliance.protocols.gpc.GpcApiKeyAuthentication"],  # + Sec-GPC (issue 8)
     "DEFAULT_PERMISSION_CLASSES": ["governance.api_auth.IsTenantMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
