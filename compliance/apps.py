@@ -6,4 +6,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Data-subject requests"
 
     def ready(self):
-        from . import personal_data  # noqa: F401
+        from governance import tenants
+
+        from . import erasure, personal_data  # noqa: F401
+
+        if erasure.flag_return not in tenants.IDENTITY_CHECKS:
+            tenants.IDENTITY_CHECKS.append(erasure.flag_return)

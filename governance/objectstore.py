@@ -193,6 +193,38 @@ def put(
     return obj
 
 
+def put_file(
+    *,
+    purpose: str,
+    fileobj,
+    size: int,
+    content_type: str,
+    lifetime: timedelta,
+    tenant=None,
+    subject_index: str = "",
+) -> StoredObject:
+    """put() for a file streamed from disk (exports): recorded first, uploaded in parts, encrypted."""
+    prefix = PREFIXES[purpose]
+    if is_temporary(purpose):
+        lifetime = min(lifetime, timedelta(seconds=settings.MAX_LINK_SECONDS))
+    tenant_part = getattr(tenant, "pk", tenant) or "platform"
+    key = f"{prefix}{tenant_part}/{uuid.uuid4().hex}"
+    now = timezone.now()
+    with transaction.atomic():
+        obj = StoredObject.objects.create(
+            tenant_id=getattr(tenant, "pk", tenant),
+            key=key,
+            purpose=purpose,
+            content_type=content_type,
+            size=size,
+            subject_index=subject_index,
+            created_at=now,
+            deadline=now + lifetime,
+        )
+        backend().put_file(key, fileobj, content_type)
+    return obj
+
+
 def replace(obj: StoredObject, *, data: bytes, content_type: str) -> StoredObject:
     """Overwrite a live object's bytes under the same key and deadline (e.g. once faces are blurred)."""
     with transaction.atomic():

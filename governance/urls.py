@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("objects/local/<str:token>", views.local_object, name="local-object"),
     path("downloads/<str:token>", views.download, name="download"),
+    path("privacy/", include("compliance.page_urls")),
 ]
