@@ -15,6 +15,7 @@ from datetime import timedelta
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from governance import audit, objectstore, registry
@@ -140,7 +141,7 @@ def run(*, request_id: str) -> bool:
         return False
     archive = build(request=request)
     with transaction.atomic():
-        DataSubjectRequest.objects.filter(pk=request.pk).update(archive=archive, progress_done=request.progress_total or 0)
+        DataSubjectRequest.objects.filter(pk=request.pk).update(archive=archive, progress_done=F("progress_total"))
         link = objectstore.issue_download(archive, actor=request)
         if not set_status(request=request, status=Status.FULFILLED, actor="system:export", lease_until=None):
             objectstore.delete(archive, reason="superseded")
