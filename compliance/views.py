@@ -21,7 +21,8 @@ def _throttled(request) -> bool:
 
 def _secure(response):
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" and CSRF refuses the form.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
