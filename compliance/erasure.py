@@ -22,7 +22,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.utils import timezone
 
 from governance import audit, holds, objectstore, registry
@@ -36,6 +36,7 @@ from .requests import set_status
 Status = DataSubjectRequest.Status
 OBJECT_BATCH = 1000
 LEASE = timedelta(minutes=10)
+GROUP_SECONDS = 1.0
 # Called with (request_id, step name) after each committed step. Tests use it to crash a run half-way.
 STEP_HOOKS: list = []
 
@@ -60,44 +61,67 @@ def _claim(request_id) -> DataSubjectRequest | None:
 
 
 def run(*, request_id: str) -> bool:
-    """The erasure task's work; returns True when the request is complete. Idempotent and resumable."""
-    request = _claim(request_id)
-    if request is None:
+    """The erasure task's work; returns True when the request is complete. Idempotent and resumable.
+
+    Steps are grouped into transactions of about GROUP_SECONDS of work: a small erasure is one
+    transaction, a large one commits (with its counts and progress) every GROUP_SECONDS.
+    """
+    if _claim(request_id) is None:
         return False
-    DataSubjectRequest.objects.filter(pk=request.pk).update(lease_until=timezone.now() + LEASE)
     plan = Plan()
     names = plan.names()
-    state = request.work_state or {}
-    if not state.get("started_at"):
-        state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {}}
-        held = _hold(request)
-        if held:
-            state["held"] = held
-        DataSubjectRequest.objects.filter(pk=request.pk).update(work_state=state, progress_total=len(names) + 1)
-        audit.record(action="privacy_request.erasure_started", actor="system:erasure", tenant=request.tenant_id,
-                     target=request, metadata={"steps": len(names), "held": held or None})
-    if not state.get("held"):
-        for name, (kind, entry) in zip(names, plan.steps):
-            if name in state["done"]:
-                continue
-            with transaction.atomic():
-                locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
-                state = locked.work_state
-                if name in state["done"] or locked.status != Status.IN_PROGRESS:
+    pending = list(zip(names, plan.steps))
+    while True:
+        finished, committed = False, []
+        with transaction.atomic():
+            request = DataSubjectRequest.objects.select_for_update().select_related("tenant").filter(pk=request_id).first()
+            if request is None or request.status != Status.IN_PROGRESS:
+                return bool(request and request.status == Status.FULFILLED)
+            state = request.work_state or {}
+            if not state.get("started_at"):
+                state = _start(request, steps=len(names))
+            began = time.monotonic()
+            snapshot = holds.Snapshot()  # every active hold, one query
+            while pending and not state.get("held"):
+                name, (kind, entry) = pending.pop(0)
+                if name in state["done"]:
                     continue
                 if kind == "objects":
-                    _erase_objects(locked, state)
+                    _erase_objects(request, state, snapshot)
                 else:
-                    _erase_entry(locked, entry, kind, state)
+                    _erase_entry(request, entry, kind, state, snapshot)
                 state["done"].append(name)
+                committed.append(name)
+                if STEP_HOOKS or settings.ERASURE_STEP_PAUSE_SECONDS or time.monotonic() - began > GROUP_SECONDS:
+                    break
+            if not pending or state.get("held"):
+                _finish(request, state)
+                finished = True
+            else:
                 DataSubjectRequest.objects.filter(pk=request.pk).update(
                     work_state=state, progress_done=len(state["done"]), lease_until=timezone.now() + LEASE
                 )
+        for name in committed:
             for hook in STEP_HOOKS:
                 hook(request.pk, name)
-            if settings.ERASURE_STEP_PAUSE_SECONDS:
-                time.sleep(settings.ERASURE_STEP_PAUSE_SECONDS)
-    return _finish(request.pk)
+        if finished:
+            return True
+        if settings.ERASURE_STEP_PAUSE_SECONDS:
+            time.sleep(settings.ERASURE_STEP_PAUSE_SECONDS)
+
+
+def _start(request, *, steps: int) -> dict:
+    state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {}}
+    held = _hold(request)
+    if held:
+        state["held"] = held
+    request.progress_total = steps + 1
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        work_state=state, progress_total=steps + 1, lease_until=timezone.now() + LEASE
+    )
+    audit.record(action="privacy_request.erasure_started", actor="system:erasure", tenant=request.tenant_id,
+                 target=request, metadata={"steps": steps, "held": held or None})
+    return state
 
 
 def _hold(request) -> str:
@@ -108,21 +132,21 @@ def _hold(request) -> str:
     return ""
 
 
-def _not_held(queryset, tenant_id):
+def _not_held(queryset, tenant_id, snapshot: holds.Snapshot):
     """Leave out rows under an object hold, and rows whose parent row is held."""
     model = queryset.model
-    held = holds.held_object_ids(tenant_id=tenant_id, model=model)
+    held = snapshot.object_ids(tenant_id, model)
     if held:
         queryset = queryset.exclude(pk__in=list(held))
     for field in model._meta.concrete_fields:
         if field.is_relation and field.many_to_one:
-            parents = holds.held_object_ids(tenant_id=tenant_id, model=field.related_model)
+            parents = snapshot.object_ids(tenant_id, field.related_model)
             if parents:
                 queryset = queryset.exclude(**{f"{field.name}__in": list(parents)})
     return queryset
 
 
-def _erase_entry(request, entry, kind, state) -> None:
+def _erase_entry(request, entry, kind, state, snapshot) -> None:
     label = entry.model._meta.label_lower
     queryset = datamap.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
     if entry.model is DataSubjectRequest:
@@ -133,10 +157,11 @@ def _erase_entry(request, entry, kind, state) -> None:
         if others.exists():
             state["kept"][label] = {"member_elsewhere": others.count()}
         queryset = queryset.filter(memberships__isnull=True)
-    unheld = _not_held(queryset, request.tenant_id)
-    kept = queryset.count() - unheld.count()
-    if kept:
-        state["kept"].setdefault(label, {})["legal_hold"] = kept
+    unheld = _not_held(queryset, request.tenant_id, snapshot)
+    if unheld is not queryset:  # counted only when an object hold applies
+        kept = queryset.count() - unheld.count()
+        if kept:
+            state["kept"].setdefault(label, {})["legal_hold"] = kept
     if kind == "anonymise":
         n = unheld.update(**entry.anonymise)
         _add(state["counts"], label, "anonymised", n)
@@ -195,59 +220,64 @@ def _subject_objects(request) -> models.QuerySet:
     return live.filter(found)
 
 
-def _erase_objects(request, state) -> None:
+def _erase_objects(request, state, snapshot) -> None:
     """Batched bucket deletes (delete_objects, 1000 keys), then the records closed and anonymised."""
     queryset = _subject_objects(request)
-    unheld = _not_held(queryset, request.tenant_id)
-    kept = queryset.count() - unheld.count()
-    if kept:
-        state["kept"]["governance.storedobject"] = {"legal_hold": kept}
+    unheld = _not_held(queryset, request.tenant_id, snapshot)
+    if unheld is not queryset:
+        kept = queryset.count() - unheld.count()
+        if kept:
+            state["kept"]["governance.storedobject"] = {"legal_hold": kept}
     prefixes = sorted(set(objectstore.PREFIXES.values()), key=len, reverse=True)
     store = objectstore.backend()
+    table = connection.ops.quote_name(StoredObject._meta.db_table)
     while True:
-        batch = list(unheld.order_by("pk").values_list("pk", "key")[:OBJECT_BATCH])
-        if not batch:
+        # One statement per batch closes the records and returns their keys (no ids sent back and
+        # forth); the bucket delete follows in the same transaction, so a failed delete rolls back.
+        select_sql, params = unheld.order_by("pk").values("pk")[:OBJECT_BATCH].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
+                f"WHERE id IN (SELECT pk FROM ({select_sql}) AS batch) RETURNING key",
+                [timezone.now(), "erasure", *params],
+            )
+            keys = [key for (key,) in cursor.fetchall()]
+        if not keys:
             break
-        store.delete_many(key for _, key in batch)
-        StoredObject.objects.filter(pk__in=[pk for pk, _ in batch]).update(
-            deleted_at=timezone.now(), deleted_reason="erasure", subject_index=""
-        )
-        for _, key in batch:
+        store.delete_many(keys)
+        for key in keys:
             prefix = next((p for p in prefixes if key.startswith(p)), "other/")
             state["objects"][prefix] = state["objects"].get(prefix, 0) + 1
+        if len(keys) < OBJECT_BATCH:
+            break
 
 
-def _finish(request_id) -> bool:
-    with transaction.atomic():
-        request = DataSubjectRequest.objects.select_for_update().select_related("tenant").get(pk=request_id)
-        if request.status != Status.IN_PROGRESS:
-            return request.status == Status.FULFILLED
-        state = request.work_state
-        now = timezone.now()
-        held = state.get("held", "")
-        proof = {
-            "reference": request.reference,
-            "subject_hash": blind_index(request.subject_index, purpose="erasure-proof"),
-            "received_at": request.received_at.isoformat(),
-            "started_at": state["started_at"],
-            "finished_at": now.isoformat(),
-            "deleted_or_anonymised": state["counts"],
-            "bucket_objects_deleted": state["objects"],
-            "kept": state["kept"],
-            "legal_hold": held or None,
-        }
-        if not held:
-            ErasureSuppression.objects.get_or_create(
-                tenant_id=request.tenant_id, subject_index=request.subject_index, defaults={"request": request}
-            )
-        email = request.email
-        set_status(request=request, status=Status.FULFILLED, actor="system:erasure", proof=proof,
-                   progress_done=request.progress_total, lease_until=None, email="")
-        audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
-                     metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
-                               "objects": sum(state["objects"].values()), "legal_hold": held or None})
-        transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, held=bool(held)))
-    return True
+def _finish(request, state) -> None:
+    """Close the request (in the caller's transaction): suppression, proof, e-mail blanked after the mail."""
+    now = timezone.now()
+    held = state.get("held", "")
+    proof = {
+        "reference": request.reference,
+        "subject_hash": blind_index(request.subject_index, purpose="erasure-proof"),
+        "received_at": request.received_at.isoformat(),
+        "started_at": state["started_at"],
+        "finished_at": now.isoformat(),
+        "deleted_or_anonymised": state["counts"],
+        "bucket_objects_deleted": state["objects"],
+        "kept": state["kept"],
+        "legal_hold": held or None,
+    }
+    if not held:
+        ErasureSuppression.objects.get_or_create(
+            tenant_id=request.tenant_id, subject_index=request.subject_index, defaults={"request": request}
+        )
+    email = request.email
+    set_status(request=request, status=Status.FULFILLED, actor="system:erasure", proof=proof, work_state=state,
+               progress_done=request.progress_total, lease_until=None, email="")
+    audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
+                 metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
+                           "objects": sum(state["objects"].values()), "legal_hold": held or None})
+    transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, held=bool(held)))
 
 
 def is_suppressed(*, tenant_id, subject_index: str) -> bool:
