@@ -10,9 +10,20 @@ def has_tenant(model) -> bool:
     return any(f.name == "tenant" for f in model._meta.concrete_fields)
 
 
+def by_subject(model, path: str, value: str) -> QuerySet:
+    """Rows of `model` whose `path` (a__b__index) equals value, as nested `fk IN (SELECT id ...)`
+    semi-joins rather than joins: every step uses a foreign-key index, and a DELETE of the result
+    is one plain `DELETE ... WHERE fk IN (...)` (no self-join on the primary key)."""
+    head, _, rest = path.partition("__")
+    if not rest:
+        return model._base_manager.filter(**{head: value})
+    related = model._meta.get_field(head).related_model
+    return model._base_manager.filter(**{f"{head}__in": by_subject(related, rest, value).values("pk")})
+
+
 def rows(entry: PersonalData, *, tenant_id, subject_index: str) -> QuerySet:
     """The subject's rows of one entry in one tenant (platform-wide models, e.g. accounts, unscoped)."""
-    queryset = entry.model._base_manager.filter(**{entry.subject: subject_index})
+    queryset = by_subject(entry.model, entry.subject, subject_index)
     if has_tenant(entry.model):
         queryset = queryset.filter(tenant_id=tenant_id)
     return queryset

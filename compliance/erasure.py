@@ -189,7 +189,7 @@ def delete_rows(queryset, counts: Counter, kept: dict, using: str = DEFAULT_DB_A
     """Set-based delete of the rows of `queryset` and what depends on them (no Collector)."""
     model = queryset.model
     label = model._meta.label_lower
-    pks = model._base_manager.filter(pk__in=queryset.values("pk"))
+    pks = queryset
     for rel in _reverse_relations(model):
         child, fk = rel.related_model, rel.field.name
         dependants = child._base_manager.filter(**{f"{fk}__in": pks.values("pk")})
