@@ -176,3 +176,17 @@ def test_an_erased_identity_that_signs_up_again_is_flagged(alice, bob, committed
     add_member(tenant=bob.tenant, email=BOB)
     assert ErasureSuppression.objects.get().returned_at is not None
     assert AuditEvent.objects.filter(action="privacy.erased_identity_returned").count() == 1
+
+
+def test_no_personal_data_in_logs_or_the_status_api(alice, bob, committed, caplog):
+    import logging
+
+    from rest_framework.test import APIClient
+
+    caplog.set_level(logging.DEBUG)
+    searches(bob, jobs=2)
+    request = approved_erasure(bob.tenant, BOB, alice, committed)
+    body = APIClient().get(f"/api/v1/privacy-requests/{request.reference}/").json()
+    assert body["status"] == "fulfilled" and body["progress_done"] == body["progress_total"] > 0
+    text = json.dumps(body) + caplog.text
+    assert "bob" not in text.lower() and "acme.example" not in text
