@@ -43,8 +43,11 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
     list_filter = [DeadlineFilter, "status", "kind", "regime", "source"]
     search_fields = ["=reference"]
     change_list_template = "admin/compliance/datasubjectrequest/change_list.html"
+    # The subject's e-mail is customer content: the tenant's admins see it on the change page,
+    # support staff only under a live grant (audited), the operator never; list pages never show it.
+    content_fields = ("email",)
     readonly_fields = [
-        "reference", "tenant", "kind", "regime", "source", "status", "received_at", "verified_at", "ack_due_at",
+        "reference", "tenant", "email", "kind", "regime", "source", "status", "received_at", "verified_at", "ack_due_at",
         "acknowledged_at", "due_at", "extended_at", "closed_at", "denial_reason", "reviewed_by", "reviewed_at",
         "progress_done", "progress_total", "proof", "error_code",
     ]

@@ -172,25 +172,10 @@ def put(
     A temporary object's lifetime is capped at MAX_LINK_SECONDS (one hour) whatever is asked:
     the sweeper deletes it when that hour is over.
     """
-    prefix = PREFIXES[purpose]
-    if is_temporary(purpose):
-        lifetime = min(lifetime, timedelta(seconds=settings.MAX_LINK_SECONDS))
-    tenant_part = getattr(tenant, "pk", tenant) or "platform"
-    key = f"{prefix}{tenant_part}/{uuid.uuid4().hex}"
-    now = timezone.now()
-    with transaction.atomic():
-        obj = StoredObject.objects.create(
-            tenant_id=getattr(tenant, "pk", tenant),
-            key=key,
-            purpose=purpose,
-            content_type=content_type,
-            size=len(data),
-            subject_index=subject_index,
-            created_at=now,
-            deadline=now + lifetime,
-        )
-        backend().put(key, data, content_type)
-    return obj
+    return _record_and_write(
+        purpose=purpose, size=len(data), content_type=content_type, lifetime=lifetime, tenant=tenant,
+        subject_index=subject_index, write=lambda key: backend().put(key, data, content_type),
+    )
 
 
 def put_file(
@@ -204,6 +189,13 @@ def put_file(
     subject_index: str = "",
 ) -> StoredObject:
     """put() for a file streamed from disk (exports): recorded first, uploaded in parts, encrypted."""
+    return _record_and_write(
+        purpose=purpose, size=size, content_type=content_type, lifetime=lifetime, tenant=tenant,
+        subject_index=subject_index, write=lambda key: backend().put_file(key, fileobj, content_type),
+    )
+
+
+def _record_and_write(*, purpose, size, content_type, lifetime, tenant, subject_index, write) -> StoredObject:
     prefix = PREFIXES[purpose]
     if is_temporary(purpose):
         lifetime = min(lifetime, timedelta(seconds=settings.MAX_LINK_SECONDS))
@@ -221,7 +213,7 @@ def put_file(
             created_at=now,
             deadline=now + lifetime,
         )
-        backend().put_file(key, fileobj, content_type)
+        write(key)
     return obj
 
 

@@ -15,28 +15,14 @@ from governance.models import StoredObject, User
 from search.models import SearchJob
 from tests.compliance.conftest import searches, verify_link
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.e2e.test_consent_browser import CHROMIUM, browser  # noqa: F401  (the same Playwright fixture)
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (.ci/run installs it)"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 BOB = "bob@acme.example"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_a_subject_erases_their_data_from_the_public_page(live_server, browser, s3_bucket, alice, bob, settings):
