@@ -55,7 +55,8 @@ class Plan:
 
 
 def _claim(request_id) -> DataSubjectRequest | None:
-    return DataSubjectRequest.objects.select_related("tenant").filter(
+    """The request, locked for this transaction, if it is an approved erasure still in progress."""
+    return DataSubjectRequest.objects.select_for_update().select_related("tenant").filter(
         pk=request_id, status=Status.IN_PROGRESS, kind=DataSubjectRequest.Kind.ERASURE
     ).first()
 
@@ -66,22 +67,20 @@ def run(*, request_id: str) -> bool:
     Steps are grouped into transactions of about GROUP_SECONDS of work: a small erasure is one
     transaction, a large one commits (with its counts and progress) every GROUP_SECONDS.
     """
-    if _claim(request_id) is None:
-        return False
     plan = Plan()
     names = plan.names()
     pending = list(zip(names, plan.steps))
     while True:
         finished, committed = False, []
         with transaction.atomic():
-            request = DataSubjectRequest.objects.select_for_update().select_related("tenant").filter(pk=request_id).first()
-            if request is None or request.status != Status.IN_PROGRESS:
-                return bool(request and request.status == Status.FULFILLED)
+            request = _claim(request_id)
+            if request is None:
+                return False
+            snapshot = holds.Snapshot()  # every active hold, one query
             state = request.work_state or {}
             if not state.get("started_at"):
-                state = _start(request, steps=len(names))
+                state = _start(request, steps=len(names), snapshot=snapshot)
             began = time.monotonic()
-            snapshot = holds.Snapshot()  # every active hold, one query
             while pending and not state.get("held"):
                 name, (kind, entry) = pending.pop(0)
                 if name in state["done"]:
@@ -98,8 +97,13 @@ def run(*, request_id: str) -> bool:
                 _finish(request, state)
                 finished = True
             else:
+                if not state.get("announced"):  # an erasure that spans several transactions says it started
+                    state["announced"] = True
+                    audit.record(action="privacy_request.erasure_started", actor="system:erasure",
+                                 tenant=request.tenant_id, target=request, metadata={"steps": len(names)})
                 DataSubjectRequest.objects.filter(pk=request.pk).update(
-                    work_state=state, progress_done=len(state["done"]), lease_until=timezone.now() + LEASE
+                    work_state=state, progress_done=len(state["done"]), progress_total=request.progress_total,
+                    lease_until=timezone.now() + LEASE,
                 )
         for name in committed:
             for hook in STEP_HOOKS:
@@ -110,24 +114,20 @@ def run(*, request_id: str) -> bool:
             time.sleep(settings.ERASURE_STEP_PAUSE_SECONDS)
 
 
-def _start(request, *, steps: int) -> dict:
+def _start(request, *, steps: int, snapshot: holds.Snapshot) -> dict:
+    """The initial state; written with the first commit (a small erasure commits once, at its end)."""
     state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {}}
-    held = _hold(request)
+    held = _hold(request, snapshot)
     if held:
         state["held"] = held
     request.progress_total = steps + 1
-    DataSubjectRequest.objects.filter(pk=request.pk).update(
-        work_state=state, progress_total=steps + 1, lease_until=timezone.now() + LEASE
-    )
-    audit.record(action="privacy_request.erasure_started", actor="system:erasure", tenant=request.tenant_id,
-                 target=request, metadata={"steps": steps, "held": held or None})
     return state
 
 
-def _hold(request) -> str:
-    if holds.tenant_is_held(request.tenant_id):
+def _hold(request, snapshot: holds.Snapshot) -> str:
+    if snapshot.tenant_is_held(request.tenant_id):
         return "tenant"
-    if holds.subject_is_held(tenant_id=request.tenant_id, subject_index=request.subject_index):
+    if request.subject_index in snapshot.subject_indexes(request.tenant_id):
         return "subject"
     return ""
 
@@ -268,12 +268,13 @@ def _finish(request, state) -> None:
         "legal_hold": held or None,
     }
     if not held:
-        ErasureSuppression.objects.get_or_create(
-            tenant_id=request.tenant_id, subject_index=request.subject_index, defaults={"request": request}
+        ErasureSuppression.objects.bulk_create(
+            [ErasureSuppression(tenant_id=request.tenant_id, subject_index=request.subject_index, request=request)],
+            ignore_conflicts=True,
         )
     email = request.email
     set_status(request=request, status=Status.FULFILLED, actor="system:erasure", proof=proof, work_state=state,
-               progress_done=request.progress_total, lease_until=None, email="")
+               progress_done=request.progress_total, progress_total=request.progress_total, lease_until=None, email="")
     audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
                  metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
                            "objects": sum(state["objects"].values()), "legal_hold": held or None})
