@@ -72,13 +72,17 @@ def child_erasure(request_id, warm_request_id) -> dict:
     # Warm-up on a tiny subject, like a worker's earlier tasks: imports, the URLconf (the completion
     # e-mail links the status page: ~0.3 s once per process), botocore's first delete_objects, ORM caches.
     assert erasure.run(request_id=warm_request_id)
+    from django.db import connection, reset_queries
+
+    reset_queries()
     start = time.perf_counter()
     assert erasure.run(request_id=request_id)
     seconds = time.perf_counter() - start
+    db_seconds = sum(float(q["time"]) for q in connection.queries)
     proof = DataSubjectRequest.objects.get(pk=request_id).proof
     rows = sum(sum(v.values()) for v in proof["deleted_or_anonymised"].values())
     return {"seconds": seconds, "rows": rows, "objects": sum(proof["bucket_objects_deleted"].values()),
-            "peak_rss_mb": common.peak_rss_mb()}
+            "statements": len(connection.queries), "db_seconds": round(db_seconds, 4), "peak_rss_mb": common.peak_rss_mb()}
 
 
 def seed(i, args) -> dict:
