@@ -75,9 +75,22 @@ def child_erasure(request_id, warm_request_id) -> dict:
     from django.db import connection, reset_queries
 
     reset_queries()
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):  # cProfile of the measured run, to stderr
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     start = time.perf_counter()
     assert erasure.run(request_id=request_id)
     seconds = time.perf_counter() - start
+    if profile:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(20)
+        for query in sorted(connection.queries, key=lambda q: -float(q["time"]))[:10]:
+            print(query["time"], query["sql"][:150], file=sys.stderr)
     db_seconds = sum(float(q["time"]) for q in connection.queries)
     proof = DataSubjectRequest.objects.get(pk=request_id).proof
     rows = sum(sum(v.values()) for v in proof["deleted_or_anonymised"].values())
