@@ -107,7 +107,9 @@ def count_rows(*, tenant, subject_index: str) -> int:
 def build(*, request: DataSubjectRequest) -> StoredObject:
     """Write and upload the archive; progress is recorded as rows are written."""
     total = count_rows(tenant=request.tenant, subject_index=request.subject_index)
-    DataSubjectRequest.objects.filter(pk=request.pk).update(progress_total=total, progress_done=0)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        progress_total=total, progress_done=0, lease_until=timezone.now() + LEASE
+    )
     done = [0]
 
     def on_rows(n):
