@@ -190,3 +190,20 @@ def test_no_personal_data_in_logs_or_the_status_api(alice, bob, committed, caplo
     assert body["status"] == "fulfilled" and body["progress_done"] == body["progress_total"] > 0
     text = json.dumps(body) + caplog.text
     assert "bob" not in text.lower() and "acme.example" not in text
+
+
+def test_the_resume_task_requeues_work_whose_worker_died(alice, bob, committed):
+    from django.utils import timezone
+
+    from compliance import tasks
+
+    searches(bob, jobs=2)
+    request = file_request(tenant=bob.tenant, kind="erasure", regime="gdpr", email=BOB, source="api", verified=True)
+    # Approved a while ago; the worker died before finishing (no live lease).
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status="in_progress", reviewed_at=timezone.now() - timedelta(minutes=5), lease_until=None
+    )
+    assert tasks.resume_stalled() == 1  # eager here: the erasure runs at once
+    assert DataSubjectRequest.objects.get(pk=request.pk).status == "fulfilled"
+    assert tasks.resume_stalled() == 0
+    assert tasks.daily_deadlines()["expired"] == 0
