@@ -13,7 +13,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from compliance import export, review
-from compliance.models import DataSubjectRequest
 from compliance.requests import file_request
 from governance import objectstore, sweeper
 from governance.models import IssuedLink, StoredObject
@@ -109,7 +108,6 @@ def test_an_export_of_one_tenant_shows_nothing_of_another(alice, bob, charlie, c
     from governance.tenants import add_member
 
     add_member(tenant=charlie.tenant, email=BOB)
-    other = DataSubjectRequest  # noqa: F841
     searches(bob, jobs=2)
     request = approved_export(bob, alice, committed)
     archive = zipfile.ZipFile(io.BytesIO(objectstore.read(StoredObject.objects.get(pk=request.archive_id))))
