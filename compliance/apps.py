@@ -6,5 +6,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Data-subject requests"
 
     def ready(self):
-        from . import personal_data  # noqa: F401
-        from . import protocols; protocols.ready()  # noqa: E702  (issue 8)
+        from governance import tenants
+
+        from . import erasure, personal_data, protocols  # noqa: F401
+
+        if erasure.flag_return not in tenants.IDENTITY_CHECKS:
+            tenants.IDENTITY_CHECKS.append(erasure.flag_return)
+        protocols.ready()

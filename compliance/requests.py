@@ -5,14 +5,13 @@ they learn of status changes by adding a callable to STATUS_LISTENERS (called af
 """
 
 from collections.abc import Callable
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
 from governance.crypto import blind_index
 
+from . import deadlines
 from .models import DataSubjectRequest
 
 STATUS_LISTENERS: list[Callable[[DataSubjectRequest], None]] = []
@@ -31,7 +30,8 @@ def file_request(*, tenant, kind: str, regime: str, email: str, source: str, ver
         status=DataSubjectRequest.Status.OPEN if verified else DataSubjectRequest.Status.PENDING_VERIFICATION,
         received_at=now,
         verified_at=now if verified else None,
-        due_at=now + timedelta(days=REPLY_DAYS[regime]),
+        due_at=deadlines.reply_due(regime=regime, received_at=now),
+        ack_due_at=deadlines.acknowledgement_due(regime=regime, received_at=now),
     )
     audit.record(
         action="privacy_request.filed",

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -15,3 +15,29 @@ def _refuse_a_wrong_encryption_key(**_):
     from governance.crypto import check_encryption_key
 
     check_encryption_key()
+
+
+def freeze_loaded_objects() -> None:
+    """Move everything loaded at start-up (Django, the URLconf, the providers' SDKs, boto3) into
+    the garbage collector's permanent generation.
+
+    A worker process holds ~150 MB of module objects; without this every full collection walks them
+    all, which cost an erasure of 40,000 rows about 0.1 s (a third of its time, bench/README.md).
+    Prefork children also keep sharing those pages with their parent instead of copying them.
+    """
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (imports the whole URLconf now, not in a first task)
+    gc.freeze()
+
+
+@worker_ready.connect
+def _freeze_after_start_up(**_):  # the main process (solo and threads pools run tasks here)
+    freeze_loaded_objects()
+
+
+@worker_process_init.connect
+def _freeze_in_child(**_):  # prefork children
+    freeze_loaded_objects()

@@ -172,6 +172,30 @@ def put(
     A temporary object's lifetime is capped at MAX_LINK_SECONDS (one hour) whatever is asked:
     the sweeper deletes it when that hour is over.
     """
+    return _record_and_write(
+        purpose=purpose, size=len(data), content_type=content_type, lifetime=lifetime, tenant=tenant,
+        subject_index=subject_index, write=lambda key: backend().put(key, data, content_type),
+    )
+
+
+def put_file(
+    *,
+    purpose: str,
+    fileobj,
+    size: int,
+    content_type: str,
+    lifetime: timedelta,
+    tenant=None,
+    subject_index: str = "",
+) -> StoredObject:
+    """put() for a file streamed from disk (exports): recorded first, uploaded in parts, encrypted."""
+    return _record_and_write(
+        purpose=purpose, size=size, content_type=content_type, lifetime=lifetime, tenant=tenant,
+        subject_index=subject_index, write=lambda key: backend().put_file(key, fileobj, content_type),
+    )
+
+
+def _record_and_write(*, purpose, size, content_type, lifetime, tenant, subject_index, write) -> StoredObject:
     prefix = PREFIXES[purpose]
     if is_temporary(purpose):
         lifetime = min(lifetime, timedelta(seconds=settings.MAX_LINK_SECONDS))
@@ -184,12 +208,12 @@ def put(
             key=key,
             purpose=purpose,
             content_type=content_type,
-            size=len(data),
+            size=size,
             subject_index=subject_index,
             created_at=now,
             deadline=now + lifetime,
         )
-        backend().put(key, data, content_type)
+        write(key)
     return obj
 
 

@@ -97,3 +97,22 @@ registry.register(
     description="Consents you revoked for your organisation: version and time.",
     export=lambda r: {"tenant": r.tenant.slug, "version": r.record.terms.version, "revoked_at": r.revoked_at.isoformat()},
 )
+
+# Bucket objects recorded with a subject's blind index (retained images, exports). Erasure deletes
+# the bytes (compliance.erasure's object step) and keeps the closed record without the index.
+registry.register(
+    StoredObject,
+    category="stored_objects",
+    fields=(),
+    subject="subject_index",
+    erasure=registry.ANONYMISE,
+    anonymise={"subject_index": ""},
+    description="Files kept for you (retained search images, your exports): what, when, and when deleted. "
+    "The files themselves are not in this archive; they are reachable only through one-hour links.",
+    export=lambda o: {
+        "id": str(o.pk),
+        "purpose": o.purpose,
+        "created_at": o.created_at.isoformat(),
+        "deleted_at": o.deleted_at.isoformat() if o.deleted_at else None,
+    },
+)

@@ -1,5 +1,7 @@
 """Tenants and their members."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 
 from . import audit
@@ -7,6 +9,11 @@ from .api_keys import issue_key
 from .crypto import blind_index
 from .errors import SightguardError
 from .models import Membership, Tenant, User
+
+
+# Called as check(tenant_id=..., subject_index=...) whenever a person joins a tenant; compliance adds
+# the check that flags an identity erased earlier (its suppression list), without governance importing it.
+IDENTITY_CHECKS: list[Callable[..., object]] = []
 
 
 def create_tenant(*, slug: str, name: str = "", admin_email: str, admin_password: str | None = None, actor=None):
@@ -38,6 +45,8 @@ def add_member(*, tenant: Tenant, email: str, role: str = Membership.Role.MEMBER
         if Membership.objects.filter(tenant=tenant, user=user).exists():
             raise SightguardError("That person is a member of this tenant already.", code="member_exists")
         membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+        for check in IDENTITY_CHECKS:
+            check(tenant_id=tenant.pk, subject_index=user.email_index)
         audit.record(
             action="member.added", actor=actor, tenant=tenant, target=membership, metadata={"role": role}
         )

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("compliance.protocols.urls")),  # DRP /v1/..., OpenDSR /opendsr/... (issue 8)
     path("objects/local/<str:token>", views.local_object, name="local-object"),
     path("downloads/<str:token>", views.download, name="download"),
+    path("privacy/", include("compliance.page_urls")),
 ]

@@ -19,6 +19,8 @@ registry.register(
         "context": j.context,
         "description": j.description,
     },
+    export_fields={"id": "id", "status": "status", "created_at": "created_at", "context": "context",
+                   "description": "description"},
 )
 
 # Documents are the tenant's content, not a person's: they are not in the registry. A job's results
@@ -36,6 +38,8 @@ registry.register(
         "document_id": r.document_id,
         "document_title": r.document.title,
     },
+    export_fields={"job": "job_id", "rank": "rank", "score": "score", "document_id": "document_id",
+                   "document_title": "document__title"},
 )
 
 # Retention (governance.retention): what each rule deletes. Anonymising a job blanks what was

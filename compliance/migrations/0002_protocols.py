@@ -90,20 +90,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='GpcOptOut',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_index', models.CharField(max_length=64)),
-                ('via', models.CharField(max_length=16)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gpc_opt_out', to='compliance.datasubjectrequest')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='gpc_opt_outs', to='governance.tenant')),
-            ],
-            options={
-                'verbose_name': 'GPC opt-out',
-            },
-        ),
-        migrations.CreateModel(
             name='OpenDsrController',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -139,10 +125,6 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='drpagent',
             constraint=models.UniqueConstraint(fields=('agent_id', 'business_id'), name='drp_agent_per_business'),
-        ),
-        migrations.AddConstraint(
-            model_name='gpcoptout',
-            constraint=models.UniqueConstraint(fields=('tenant', 'subject_index'), name='gpc_opt_out_once'),
         ),
         migrations.AddConstraint(
             model_name='opendsrrequest',

@@ -1,7 +1,7 @@
 """Admin pages of the protocol endpoints, on governance's tenant-scoped bases.
 
 The operator registers DRP agents (their verify keys) and OpenDSR controllers (a token is shown
-once, when issued); tenant admins see their own. Protocol requests, callbacks and GPC opt-outs are
+once, when issued); tenant admins see their own. Protocol requests and callbacks are
 read-only records.
 """
 
@@ -12,7 +12,7 @@ from governance import audit
 from governance.admin_base import ReadOnlyAdmin, TenantScopedAdmin
 
 from . import opendsr
-from .models import CallbackDelivery, DrpAgent, DrpRequest, DrpToken, GpcOptOut, OpenDsrController, OpenDsrRequest
+from .models import CallbackDelivery, DrpAgent, DrpRequest, DrpToken, OpenDsrController, OpenDsrRequest
 
 
 @admin.register(DrpAgent)
@@ -87,8 +87,3 @@ class CallbackDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "tenant", "protocol", "state", "attempts", "last_http_status", "last_error")
     list_filter = ("protocol", "state")
 
-
-@admin.register(GpcOptOut)
-class GpcOptOutAdmin(ReadOnlyAdmin):
-    list_display = ("first_seen_at", "tenant", "via", "request")
-    list_filter = ("via",)

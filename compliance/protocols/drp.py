@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from governance import audit
 
+from .. import intake
 from .. import requests as dsr_requests
 from ..models import DataSubjectRequest
 from . import callbacks, signatures, timestamps
@@ -193,7 +194,7 @@ def exercise(*, agent: DrpAgent, body: bytes) -> DrpRequest:
     verified = kind in NO_VERIFICATION_NEEDED or claims.get("email_verified") is True
     with transaction.atomic():
         _remember(signature, expires_at)
-        request = dsr_requests.file_request(
+        request = intake.file(
             tenant=agent.tenant,
             kind=kind,
             regime=DataSubjectRequest.Regime.CCPA,

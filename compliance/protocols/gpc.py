@@ -1,19 +1,15 @@
 """Global Privacy Control: `Sec-GPC: 1` from a known subject is a CCPA opt-out of sale/sharing
-(CCPA regs 7025). One GpcOptOut per (tenant, subject), filed once through file_request as a
-verified opt_out request (source gpc) and fulfilled at once: recording it is honouring it.
+(CCPA regs 7025). It is filed once per (tenant, subject), like any opt-out, through
+compliance.intake.file: a verified opt_out request (source gpc), in force at once as a SaleOptOut.
 
 Two ways in: every API call of a member (GpcApiKeyAuthentication, the project's DRF authentication,
 runs once per request) and the data-subject pages, which call honour_signal(request, tenant=, email=).
 """
 
-from django.db import IntegrityError, transaction
-
 from governance.api_auth import ApiKeyAuthentication, ApiKeyAuthenticationScheme
 from governance.crypto import blind_index
 
-from .. import requests as dsr_requests
-from ..models import DataSubjectRequest
-from .models import GpcOptOut
+from ..models import DataSubjectRequest, SaleOptOut
 
 
 def signal_present(http_request) -> bool:
@@ -22,33 +18,28 @@ def signal_present(http_request) -> bool:
     return meta.get("HTTP_SEC_GPC", "").strip() == "1"
 
 
-def honour_signal(http_request, *, tenant, email: str, via: str = "page") -> GpcOptOut | None:
+def honour_signal(http_request, *, tenant, email: str) -> SaleOptOut | None:
     """Record the subject's opt-out when the request carries the signal; idempotent. Returns the record."""
     if not signal_present(http_request) or not email:
         return None
-    return record_opt_out(tenant=tenant, subject_index=blind_index(email), email=lambda: email, via=via)
+    return record_opt_out(tenant=tenant, subject_index=blind_index(email), email=lambda: email)
 
 
-def record_opt_out(*, tenant, subject_index: str, email, via: str) -> GpcOptOut:
+def record_opt_out(*, tenant, subject_index: str, email) -> SaleOptOut:
     """The one opt-out of this subject at this tenant; `email` is a callable, only called the first time."""
-    existing = GpcOptOut.objects.filter(tenant=tenant, subject_index=subject_index).first()
+    existing = SaleOptOut.objects.filter(tenant=tenant, subject_index=subject_index).first()
     if existing is not None:
         return existing
-    try:
-        with transaction.atomic():
-            request = dsr_requests.file_request(
-                tenant=tenant,
-                kind=DataSubjectRequest.Kind.OPT_OUT,
-                regime=DataSubjectRequest.Regime.CCPA,
-                email=email(),
-                source=DataSubjectRequest.Source.GPC,
-                verified=True,
-            )
-            record = GpcOptOut.objects.create(tenant=tenant, subject_index=subject_index, request=request, via=via)
-            dsr_requests.set_status(request=request, status=DataSubjectRequest.Status.FULFILLED, actor="system:gpc")
-        return record
-    except IntegrityError:  # a concurrent request recorded it first
-        return GpcOptOut.objects.get(tenant=tenant, subject_index=subject_index)
+    from .. import intake  # not at import time: DRF loads this module while governance.errors is importing DRF
+
+    intake.file(
+        tenant=tenant,
+        kind=DataSubjectRequest.Kind.OPT_OUT,
+        regime=DataSubjectRequest.Regime.CCPA,
+        email=email(),
+        source=DataSubjectRequest.Source.GPC,
+    )
+    return SaleOptOut.objects.get(tenant=tenant, subject_index=subject_index)
 
 
 class GpcApiKeyAuthentication(ApiKeyAuthentication):
@@ -58,7 +49,7 @@ class GpcApiKeyAuthentication(ApiKeyAuthentication):
         result = super().authenticate(request)
         if result is not None and signal_present(request):
             user = result[0]
-            record_opt_out(tenant=request.tenant, subject_index=user.email_index, email=lambda: user.email, via="api")
+            record_opt_out(tenant=request.tenant, subject_index=user.email_index, email=lambda: user.email)
         return result
 
 

@@ -1,6 +1,6 @@
 """Protocol endpoints' own rows: DRP agents and their tokens, OpenDSR controllers, the link from a
-protocol request to the DataSubjectRequest it filed, status callbacks, seen signed messages, and
-the one opt-out record per subject that a Global Privacy Control signal leaves.
+protocol request to the DataSubjectRequest it filed, status callbacks and seen signed messages.
+(A Global Privacy Control signal leaves a compliance.models.SaleOptOut, like any opt-out.)
 
 None of these rows holds personal data: subjects appear only as the request they filed (whose
 e-mail is encrypted on DataSubjectRequest) or as a blind index.
@@ -19,7 +19,7 @@ from ..models import DataSubjectRequest
 
 __all__ = [
     "DrpAgent", "DrpToken", "SeenMessage", "DrpRequest", "OpenDsrController", "OpenDsrRequest",
-    "CallbackDelivery", "GpcOptOut",
+    "CallbackDelivery",
 ]
 
 
@@ -155,22 +155,3 @@ class CallbackDelivery(models.Model):
         verbose_name_plural = "protocol status callbacks"
         ordering = ["-created_at"]
 
-
-class GpcOptOut(models.Model):
-    """A subject's CCPA opt-out of sale/sharing recorded from a Sec-GPC: 1 signal — one per subject."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="gpc_opt_outs")
-    subject_index = models.CharField(max_length=64)
-    # The filed opt-out request; null once retention removed that record (the opt-out itself stays).
-    request = models.OneToOneField(
-        DataSubjectRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="gpc_opt_out"
-    )
-    via = models.CharField(max_length=16)  # "api" (a member's API call) or "page" (a data subject's page)
-    first_seen_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = "GPC opt-out"
-        constraints = [models.UniqueConstraint(fields=["tenant", "subject_index"], name="gpc_opt_out_once")]
-
-    def __str__(self):
-        return f"GPC opt-out {self.request_id}"

@@ -15,6 +15,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import intake
 from .. import requests as dsr_requests
 from ..models import DataSubjectRequest
 from . import callbacks, signatures, timestamps
@@ -105,7 +106,7 @@ def submit(*, controller: OpenDsrController, body: bytes) -> OpenDsrRequest:
         with transaction.atomic():
             if OpenDsrRequest.objects.filter(controller=controller, subject_request_id=subject_request_id).exists():
                 raise IntegrityError
-            request = dsr_requests.file_request(
+            request = intake.file(
                 tenant=controller.tenant,
                 kind=kind,
                 regime=regime,

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 AGENTS = "/admin/compliance/drpagent/"
 CONTROLLERS = "/admin/compliance/opendsrcontroller/"
-OPT_OUTS = "/admin/compliance/gpcoptout/"
+OPT_OUTS = "/admin/compliance/saleoptout/"
 
 
 def web(user):
@@ -79,7 +79,7 @@ def test_protocol_records_are_read_only_and_scoped(alice, charlie, operator, acm
     client = Client()
     token = pair(client, AGENT_ID, agent_key)
     with django_capture_on_commit_callbacks(execute=True):
-        body = sign(agent_key, exercise_claims(status_callback=callback_server.url + "/cb"))
+        body = sign(agent_key, exercise_claims(status_callback=callback_server.url + "/cb", exercise="deletion"))
         response = client.post("/v1/data-rights-request", body, content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {token}")
         set_status(request=DrpRequest.objects.get().request, status="fulfilled", actor="system")
     assert response.status_code == 200 and CallbackDelivery.objects.count() == 1

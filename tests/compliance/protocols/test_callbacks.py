@@ -59,7 +59,7 @@ def test_drp_agent_is_told_of_each_status_change(drp_agent, agent_key, callback_
 def test_a_revoke_is_called_back_too(drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
     web = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        token, request = drp_request(web, agent_key, callback_server.url + "/cb")
+        token, request = drp_request(web, agent_key, callback_server.url + "/cb", exercise="deletion")
         web.delete(
             f"/v1/data-rights-request/{request.pk}", sign(agent_key, {"reason": "x"}), content_type="text/plain",
             HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -109,7 +109,7 @@ def test_a_failing_agent_endpoint_is_retried_then_given_up(drp_agent, agent_key,
     web = Client()
     callback_server.status = 503
     with django_capture_on_commit_callbacks(execute=True):
-        _, request = drp_request(web, agent_key, callback_server.url + "/down")
+        _, request = drp_request(web, agent_key, callback_server.url + "/down", exercise="deletion")
         set_status(request=request, status="fulfilled", actor="system")
     delivery = CallbackDelivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.last_http_status, delivery.last_error) == ("pending", 1, 503, "http_503")
@@ -127,7 +127,7 @@ def test_a_failing_agent_endpoint_is_retried_then_given_up(drp_agent, agent_key,
 def test_a_delivered_callback_is_not_sent_twice(drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
     web = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        _, request = drp_request(web, agent_key, callback_server.url + "/cb")
+        _, request = drp_request(web, agent_key, callback_server.url + "/cb", exercise="deletion")
         set_status(request=request, status="fulfilled", actor="system")
     delivery = CallbackDelivery.objects.get()
     callbacks.deliver(delivery_id=delivery.pk)
@@ -139,7 +139,7 @@ def test_an_unreachable_endpoint_is_recorded_without_raising(drp_agent, agent_ke
     url = callback_server.url + "/gone"
     callback_server.close()
     with django_capture_on_commit_callbacks(execute=True):
-        _, request = drp_request(web, agent_key, url)
+        _, request = drp_request(web, agent_key, url, exercise="deletion")
         set_status(request=request, status="fulfilled", actor="system")
     delivery = CallbackDelivery.objects.get()
     assert (delivery.state, delivery.last_error) == ("pending", "unreachable")

@@ -6,9 +6,10 @@ import json
 
 import nacl.signing
 import pytest
+from django.core import mail
 from django.test import Client
 
-from compliance.models import DataSubjectRequest
+from compliance.models import DataSubjectRequest, SaleOptOut
 from compliance.protocols.models import DrpRequest, DrpToken, SeenMessage
 from compliance.requests import set_status
 from governance.models import AuditEvent
@@ -107,7 +108,8 @@ def test_the_specs_example_request_lands_in_the_queue(web, drp_agent, agent_key)
     body = response.json()
     request = DataSubjectRequest.objects.get()
     assert body["request_id"] == str(request.pk)
-    assert body["status"] == "in_progress" and "reason" not in body
+    # an opt-out of sale is in force at once (CCPA 7026): no review, no verification
+    assert body["status"] == "fulfilled" and "reason" not in body
     assert body["agent_request_id"] == "foo"
     assert body["received_at"].endswith("Z") and body["expected_by"].endswith("Z")
     assert (request.tenant, request.kind, request.regime, request.source, request.status) == (
@@ -115,8 +117,9 @@ def test_the_specs_example_request_lands_in_the_queue(web, drp_agent, agent_key)
         "opt_out",
         "ccpa",
         "drp",
-        "open",
+        "fulfilled",
     )
+    assert SaleOptOut.objects.filter(tenant=drp_agent.tenant, subject_index=request.subject_index, source="drp").exists()
     assert request.email == SUBJECT_EMAIL
     assert SUBJECT_EMAIL not in response.content.decode() and "Jane" not in response.content.decode()
     link = DrpRequest.objects.get()
@@ -133,12 +136,21 @@ def test_each_action_maps_to_a_request_kind(web, drp_agent, agent_key, exercise,
     assert DataSubjectRequest.objects.get().kind == kind
 
 
-def test_an_unverified_deletion_waits_for_user_verification(web, drp_agent, agent_key):
+def test_an_unverified_deletion_waits_for_user_verification(web, drp_agent, agent_key, django_capture_on_commit_callbacks):
     token = pair(web, AGENT_ID, agent_key)
-    response = post_exercise(web, token, sign(agent_key, exercise_claims(exercise="deletion", email_verified=False)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_exercise(web, token, sign(agent_key, exercise_claims(exercise="deletion", email_verified=False)))
     assert response.json()["status"] == "in_progress"
     assert response.json()["reason"] == "need_user_verification"
-    assert DataSubjectRequest.objects.get().status == "pending_verification"
+    request = DataSubjectRequest.objects.get()
+    assert request.status == "pending_verification"
+    # the subject gets the same verification e-mail as from the public form; following it opens the request
+    [message] = mail.outbox
+    assert message.to == [SUBJECT_EMAIL]
+    link = next(word for word in message.body.split() if "/verify/" in word)
+    assert web.post("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 302
+    request.refresh_from_db()
+    assert request.status == "open"
 
 
 def test_the_trailing_slash_of_older_agents_is_accepted(web, drp_agent, agent_key):
@@ -280,7 +292,7 @@ def test_revoke_answers_revoked_and_cancels_the_request(web, drp_agent, agent_ke
 
 def test_revoke_needs_the_agents_signature(web, drp_agent, agent_key):
     token = pair(web, AGENT_ID, agent_key)
-    request_id = post_exercise(web, token, sign(agent_key, exercise_claims())).json()["request_id"]
+    request_id = post_exercise(web, token, sign(agent_key, exercise_claims(exercise="deletion"))).json()["request_id"]
     forged = sign(nacl.signing.SigningKey.generate(), {"reason": "x"})
     response = web.delete(f"/v1/data-rights-request/{request_id}", forged, content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403 and response.json()["error"] == "drp_bad_signature"

@@ -1,0 +1,61 @@
+"""The public JSON API of data-subject requests (no account): thin, calls compliance.intake."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.errors import NotFound
+
+from . import intake
+from .models import DataSubjectRequest
+from .serializers import FileRequestIn, RequestStatusOut
+from .throttles import PublicIntakeThrottle
+
+
+class PublicAPIView(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+
+class FileRequest(PublicAPIView):
+    throttle_classes = [PublicIntakeThrottle]
+
+    @extend_schema(request=FileRequestIn, responses={202: RequestStatusOut})
+    def post(self, request):
+        data = FileRequestIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        filed = intake.file_public(
+            tenant_slug=data.validated_data["tenant"],
+            kind=data.validated_data["kind"],
+            regime=data.validated_data["regime"],
+            email=data.validated_data["email"],
+            source=DataSubjectRequest.Source.API,
+        )
+        filed.refresh_from_db()
+        return Response(RequestStatusOut(filed).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RequestStatus(PublicAPIView):
+    @extend_schema(responses={200: RequestStatusOut})
+    def get(self, request, reference):
+        found = DataSubjectRequest.objects.select_related("tenant").filter(reference=reference).first()
+        if found is None:
+            raise NotFound()
+        return Response(RequestStatusOut(found).data)
+
+
+class VerifyRequest(PublicAPIView):
+    throttle_classes = [PublicIntakeThrottle]
+
+    @extend_schema(request=None, responses={200: RequestStatusOut})
+    def post(self, request, token):
+        return Response(RequestStatusOut(intake.verify(token=token)).data)
+
+
+class ReissueExport(PublicAPIView):
+    throttle_classes = [PublicIntakeThrottle]
+
+    @extend_schema(request=None, responses={202: RequestStatusOut})
+    def post(self, request, reference):
+        return Response(RequestStatusOut(intake.request_reissue(reference=reference)).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,297 @@
+"""Erasure: walks the registry and removes one subject from one tenant's tables and buckets.
+
+Steps, each committed in its own transaction together with its counts, so a worker killed at any
+point and restarted resumes after the last committed step and nothing is counted twice:
+
+1. anonymise what must stay (consent evidence, support records, earlier request records);
+2. delete the subject's bucket objects (transient and retained images, exports) with batched
+   delete_objects, and close their records;
+3. delete rows, children first, with set-based deletes (``_raw_delete``: one DELETE ... WHERE pk
+   IN (subject-scoped subquery) per model, no Collector, no per-object signals). Reverse relations
+   are handled the same way: CASCADE deletes, SET_NULL nulls, PROTECT keeps the parent;
+4. finish: a suppression entry, the proof of erasure (counts per model and bucket prefix,
+   timestamps, a keyed hash of the subject: no personal data), the request closed, its e-mail
+   blanked after the completion e-mail.
+
+Legal holds: a tenant or subject hold stops the erasure (the proof says so); object holds keep
+the held rows and objects (counted in the proof as kept).
+"""
+
+import time
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.utils import timezone
+
+from governance import audit, holds, objectstore, registry
+from governance.crypto import blind_index
+from governance.models import StoredObject
+
+from . import datamap, mail
+from .models import DataSubjectRequest, ErasureSuppression
+from .requests import set_status
+
+Status = DataSubjectRequest.Status
+OBJECT_BATCH = 1000
+LEASE = timedelta(minutes=10)
+GROUP_SECONDS = 1.0
+# Called with (request_id, step name) after each committed step. Tests use it to crash a run half-way.
+STEP_HOOKS: list = []
+
+
+class Plan:
+    """The ordered step names of one erasure; stable across restarts."""
+
+    def __init__(self):
+        entries = registry.entries()
+        keep = [e for e in entries if e.erasure == registry.ANONYMISE and e.model is not StoredObject]
+        delete = [e for e in datamap.children_first(entries) if e.erasure == registry.DELETE]
+        self.steps = [("anonymise", e) for e in keep] + [("objects", None)] + [("delete", e) for e in delete]
+
+    def names(self) -> list[str]:
+        return [f"{kind}:{e.model._meta.label_lower}" if e else kind for kind, e in self.steps]
+
+
+def _claim(request_id) -> DataSubjectRequest | None:
+    """The request, locked for this transaction, if it is an approved erasure still in progress."""
+    return DataSubjectRequest.objects.select_for_update().select_related("tenant").filter(
+        pk=request_id, status=Status.IN_PROGRESS, kind=DataSubjectRequest.Kind.ERASURE
+    ).first()
+
+
+def run(*, request_id: str) -> bool:
+    """The erasure task's work; returns True when the request is complete. Idempotent and resumable.
+
+    Steps are grouped into transactions of about GROUP_SECONDS of work: a small erasure is one
+    transaction, a large one commits (with its counts and progress) every GROUP_SECONDS.
+    """
+    plan = Plan()
+    names = plan.names()
+    pending = list(zip(names, plan.steps))
+    while True:
+        finished, committed = False, []
+        with transaction.atomic():
+            request = _claim(request_id)
+            if request is None:
+                return False
+            snapshot = holds.Snapshot()  # every active hold, one query
+            state = request.work_state or {}
+            if not state.get("started_at"):
+                state = _start(request, steps=len(names), snapshot=snapshot)
+            began = time.monotonic()
+            while pending and not state.get("held"):
+                name, (kind, entry) = pending.pop(0)
+                if name in state["done"]:
+                    continue
+                if kind == "objects":
+                    _erase_objects(request, state, snapshot)
+                else:
+                    _erase_entry(request, entry, kind, state, snapshot)
+                state["done"].append(name)
+                committed.append(name)
+                if STEP_HOOKS or settings.ERASURE_STEP_PAUSE_SECONDS or time.monotonic() - began > GROUP_SECONDS:
+                    break
+            if not pending or state.get("held"):
+                _finish(request, state)
+                finished = True
+            else:
+                if not state.get("announced"):  # an erasure that spans several transactions says it started
+                    state["announced"] = True
+                    audit.record(action="privacy_request.erasure_started", actor="system:erasure",
+                                 tenant=request.tenant_id, target=request, metadata={"steps": len(names)})
+                DataSubjectRequest.objects.filter(pk=request.pk).update(
+                    work_state=state, progress_done=len(state["done"]), progress_total=request.progress_total,
+                    lease_until=timezone.now() + LEASE,
+                )
+        for name in committed:
+            for hook in STEP_HOOKS:
+                hook(request.pk, name)
+        if finished:
+            return True
+        if settings.ERASURE_STEP_PAUSE_SECONDS:
+            time.sleep(settings.ERASURE_STEP_PAUSE_SECONDS)
+
+
+def _start(request, *, steps: int, snapshot: holds.Snapshot) -> dict:
+    """The initial state; written with the first commit (a small erasure commits once, at its end)."""
+    state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {}}
+    held = _hold(request, snapshot)
+    if held:
+        state["held"] = held
+    request.progress_total = steps + 1
+    return state
+
+
+def _hold(request, snapshot: holds.Snapshot) -> str:
+    if snapshot.tenant_is_held(request.tenant_id):
+        return "tenant"
+    if request.subject_index in snapshot.subject_indexes(request.tenant_id):
+        return "subject"
+    return ""
+
+
+def _not_held(queryset, tenant_id, snapshot: holds.Snapshot):
+    """Leave out rows under an object hold, and rows whose parent row is held."""
+    model = queryset.model
+    held = snapshot.object_ids(tenant_id, model)
+    if held:
+        queryset = queryset.exclude(pk__in=list(held))
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.many_to_one:
+            parents = snapshot.object_ids(tenant_id, field.related_model)
+            if parents:
+                queryset = queryset.exclude(**{f"{field.name}__in": list(parents)})
+    return queryset
+
+
+def _erase_entry(request, entry, kind, state, snapshot) -> None:
+    label = entry.model._meta.label_lower
+    queryset = datamap.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
+    if entry.model is DataSubjectRequest:
+        queryset = queryset.exclude(pk=request.pk)  # this one is blanked when it closes
+    if entry.model._meta.label == settings.AUTH_USER_MODEL:
+        # An account is platform-wide: it goes only when no other organisation's membership remains.
+        others = queryset.filter(memberships__isnull=False)
+        if others.exists():
+            state["kept"][label] = {"member_elsewhere": others.count()}
+        queryset = queryset.filter(memberships__isnull=True)
+    unheld = _not_held(queryset, request.tenant_id, snapshot)
+    if unheld is not queryset:  # counted only when an object hold applies
+        kept = queryset.count() - unheld.count()
+        if kept:
+            state["kept"].setdefault(label, {})["legal_hold"] = kept
+    if kind == "anonymise":
+        n = unheld.update(**entry.anonymise)
+        _add(state["counts"], label, "anonymised", n)
+    else:
+        counts = Counter()
+        delete_rows(unheld, counts, state["kept"])
+        for model_label, n in counts.items():
+            _add(state["counts"], model_label, "deleted", n)
+
+
+def _add(counts: dict, label: str, action: str, n: int) -> None:
+    if n:
+        counts.setdefault(label, {}).setdefault(action, 0)
+        counts[label][action] += n
+
+
+def _reverse_relations(model):
+    return [
+        f for f in model._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+
+
+def delete_rows(queryset, counts: Counter, kept: dict, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Set-based delete of the rows of `queryset` and what depends on them (no Collector)."""
+    model = queryset.model
+    label = model._meta.label_lower
+    pks = queryset
+    for rel in _reverse_relations(model):
+        child, fk = rel.related_model, rel.field.name
+        dependants = child._base_manager.filter(**{f"{fk}__in": pks.values("pk")})
+        handler = rel.on_delete
+        if handler is models.CASCADE:
+            delete_rows(dependants, counts, kept, using)
+        elif handler is models.SET_NULL:
+            dependants.update(**{fk: None})
+        elif handler is models.PROTECT or handler is models.RESTRICT:
+            protected = list(dependants.values_list(rel.field.attname, flat=True).distinct())
+            if protected:
+                kept.setdefault(label, {})["referenced_by_kept_records"] = len(protected)
+                pks = pks.exclude(pk__in=protected)
+    n = pks._raw_delete(using)
+    counts[label] += n
+    return n
+
+
+def _subject_objects(request) -> models.QuerySet:
+    """The subject's live objects in this tenant: recorded with their blind index, or referenced
+    by a registry entry's stored_object field on one of their rows."""
+    live = StoredObject.objects.filter(tenant_id=request.tenant_id, deleted_at__isnull=True)
+    found = models.Q(subject_index=request.subject_index)
+    for entry in registry.entries():
+        if entry.stored_object:
+            rows = datamap.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
+            found |= models.Q(pk__in=rows.exclude(**{f"{entry.stored_object}__isnull": True}).values(entry.stored_object))
+    return live.filter(found)
+
+
+def _erase_objects(request, state, snapshot) -> None:
+    """Batched bucket deletes (delete_objects, 1000 keys), then the records closed and anonymised."""
+    queryset = _subject_objects(request)
+    unheld = _not_held(queryset, request.tenant_id, snapshot)
+    if unheld is not queryset:
+        kept = queryset.count() - unheld.count()
+        if kept:
+            state["kept"]["governance.storedobject"] = {"legal_hold": kept}
+    prefixes = sorted(set(objectstore.PREFIXES.values()), key=len, reverse=True)
+    store = objectstore.backend()
+    table = connection.ops.quote_name(StoredObject._meta.db_table)
+    while True:
+        # One statement per batch closes the records and returns their keys (no ids sent back and
+        # forth); the bucket delete follows in the same transaction, so a failed delete rolls back.
+        select_sql, params = unheld.order_by("pk").values("pk")[:OBJECT_BATCH].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
+                f"WHERE id IN (SELECT pk FROM ({select_sql}) AS batch) RETURNING key",
+                [timezone.now(), "erasure", *params],
+            )
+            keys = [key for (key,) in cursor.fetchall()]
+        if not keys:
+            break
+        store.delete_many(keys)
+        for key in keys:
+            prefix = next((p for p in prefixes if key.startswith(p)), "other/")
+            state["objects"][prefix] = state["objects"].get(prefix, 0) + 1
+        if len(keys) < OBJECT_BATCH:
+            break
+
+
+def _finish(request, state) -> None:
+    """Close the request (in the caller's transaction): suppression, proof, e-mail blanked after the mail."""
+    now = timezone.now()
+    held = state.get("held", "")
+    proof = {
+        "reference": request.reference,
+        "subject_hash": blind_index(request.subject_index, purpose="erasure-proof"),
+        "received_at": request.received_at.isoformat(),
+        "started_at": state["started_at"],
+        "finished_at": now.isoformat(),
+        "deleted_or_anonymised": state["counts"],
+        "bucket_objects_deleted": state["objects"],
+        "kept": state["kept"],
+        "legal_hold": held or None,
+    }
+    if not held:
+        ErasureSuppression.objects.bulk_create(
+            [ErasureSuppression(tenant_id=request.tenant_id, subject_index=request.subject_index, request=request)],
+            ignore_conflicts=True,
+        )
+    email = request.email
+    set_status(request=request, status=Status.FULFILLED, actor="system:erasure", proof=proof, work_state=state,
+               progress_done=request.progress_total, progress_total=request.progress_total, lease_until=None, email="")
+    audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
+                 metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
+                           "objects": sum(state["objects"].values()), "legal_hold": held or None})
+    transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, held=bool(held)))
+
+
+def is_suppressed(*, tenant_id, subject_index: str) -> bool:
+    return ErasureSuppression.objects.filter(tenant_id=tenant_id, subject_index=subject_index).exists()
+
+
+def flag_return(*, tenant_id, subject_index: str) -> bool:
+    """An erased identity came back (import, sign-up): flag it (audited) so the tenant can act."""
+    with transaction.atomic():
+        flagged = ErasureSuppression.objects.filter(
+            tenant_id=tenant_id, subject_index=subject_index
+        ).update(returned_at=timezone.now())
+        if flagged:
+            audit.record(action="privacy.erased_identity_returned", actor="system", tenant=tenant_id,
+                         metadata={"suppressions": flagged})
+    return bool(flagged)

@@ -1,0 +1,115 @@
+"""Export (access, portability): one ZIP (JSON per category + manifest), encrypted at rest, a link
+that expires after an hour, the archive deleted by the sweeper, a new link after verifying again."""
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import boto3
+import pytest
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from compliance import export, review
+from compliance.requests import file_request
+from governance import objectstore, sweeper
+from governance.models import IssuedLink, StoredObject
+
+from .conftest import searches, token_of, verify_link
+
+BOB = "bob@acme.example"
+pytestmark = pytest.mark.django_db
+
+
+def approved_export(actor, admin, committed, kind="access"):
+    request = file_request(tenant=actor.tenant, kind=kind, regime="gdpr", email=BOB, source="api", verified=True)
+    with committed():
+        review.approve(request=request, actor=admin.user)
+    request.refresh_from_db()
+    return request
+
+
+def download_link(message):
+    return next(u for u in message.body.split() if "/downloads/" in u)
+
+
+def test_an_export_is_one_encrypted_zip_behind_a_one_hour_link(s3_bucket, alice, bob, dave, committed, outbox):
+    searches(bob, jobs=3, results_per_job=2)
+    searches(dave, jobs=2)
+    request = approved_export(bob, alice, committed)
+    assert request.status == "fulfilled" and request.archive_id
+    assert request.progress_done == request.progress_total == 3 + 6 + 3 + 1  # jobs, results, account, this request
+    archive = request.archive
+    assert archive.purpose == "export_archive" and archive.key.startswith("tmp/exports/")
+    assert archive.deadline - archive.created_at <= timedelta(hours=1)
+    s3 = boto3.client("s3", endpoint_url=objectstore.backend().client.meta.endpoint_url)
+    assert s3.head_object(Bucket=s3_bucket, Key=archive.key)["ServerSideEncryption"] == "AES256"
+
+    body = zipfile.ZipFile(io.BytesIO(objectstore.read(archive)))
+    manifest = json.loads(body.read("manifest.json"))
+    files = {f["file"]: f for f in manifest["files"]}
+    assert {"data/search_jobs.json", "data/search_results.json", "data/account.json", "manifest.json"} <= set(body.namelist()) | {"manifest.json"}
+    jobs = json.loads(body.read("data/search_jobs.json"))["search.searchjob"]
+    assert sorted(j["context"] for j in jobs) == ["context 0", "context 1", "context 2"]
+    assert len(json.loads(body.read("data/search_results.json"))["search.searchresult"]) == 6
+    assert all(c["description"] for f in files.values() for c in f["contents"])
+    assert json.loads(body.read("data/account.json"))["governance.user"][0]["email"] == BOB
+
+    message = outbox[-1]
+    assert message.to == [BOB]
+    link = download_link(message)
+    issued = IssuedLink.objects.get(object=archive)
+    assert issued.expires_at <= timezone.now() + timedelta(hours=1)
+    redirect = Client().get(link)
+    assert redirect.status_code == 302 and f"/{archive.key}" in redirect["Location"]
+    assert int(redirect["Location"].split("X-Amz-Expires=")[1].split("&")[0]) <= 3600
+
+    sweeper.delete_expired(now=archive.deadline + timedelta(seconds=1))  # the hour is over
+    archive.refresh_from_db()
+    assert archive.deleted_at is not None
+    assert "Contents" not in s3.list_objects_v2(Bucket=s3_bucket, Prefix="tmp/exports/")
+    assert Client().get(link).status_code == 410
+
+
+def test_a_new_link_needs_a_new_verification(alice, bob, committed, outbox):
+    searches(bob, jobs=1)
+    request = approved_export(bob, alice, committed, kind="portability")
+    first_archive = request.archive_id
+    with committed():
+        response = APIClient().post(f"/api/v1/privacy-requests/{request.reference}/reissue/")
+    assert response.status_code == 202 and "@" not in response.content.decode()
+    assert "/privacy/verify/" in outbox[-1].body
+    with committed():
+        assert APIClient().post(f"/api/v1/privacy-requests/verify/{token_of(verify_link(outbox[-1]))}/").status_code == 200
+    request.refresh_from_db()
+    assert request.archive_id != first_archive and "/downloads/" in outbox[-1].body
+    erasure_like = file_request(tenant=bob.tenant, kind="erasure", regime="gdpr", email=BOB, source="api")
+    refused = APIClient().post(f"/api/v1/privacy-requests/{erasure_like.reference}/reissue/")
+    assert refused.json()["code"] == "reissue_not_possible"
+
+
+def test_the_archive_is_written_in_bounded_chunks(alice, bob):
+    searches(bob, jobs=5, results_per_job=1)
+    seen = []
+    out = io.BytesIO()
+    export.CHUNK, old = 2, export.CHUNK
+    try:
+        export.write_archive(out, tenant=bob.tenant, subject_index=bob.user.email_index, on_rows=seen.append)
+    finally:
+        export.CHUNK = old
+    assert max(seen) <= 2 and sum(seen) == 5 + 5 + 3
+    jobs = json.loads(zipfile.ZipFile(out).read("data/search_jobs.json"))["search.searchjob"]
+    assert len(jobs) == 5
+
+
+def test_an_export_of_one_tenant_shows_nothing_of_another(alice, bob, charlie, committed):
+    from governance.tenants import add_member
+
+    add_member(tenant=charlie.tenant, email=BOB)
+    searches(bob, jobs=2)
+    request = approved_export(bob, alice, committed)
+    archive = zipfile.ZipFile(io.BytesIO(objectstore.read(StoredObject.objects.get(pk=request.archive_id))))
+    memberships = json.loads(archive.read("data/account.json"))["governance.membership"]
+    assert [m["tenant"] for m in memberships] == ["acme"]
