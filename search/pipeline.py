@@ -17,7 +17,7 @@ from django.utils import timezone
 from governance import audit, consent, objectstore
 from governance.models import StoredObject
 
-from . import faces, matching
+from . import matching
 from .models import SearchJob, UsageEvent
 from .providers import INSTRUCTIONS, RETRYABLE, ImageInput, ProviderError, get_provider
 from .sanitize import clean_image, encode, open_clean
@@ -107,6 +107,8 @@ def prepare(*, job_id) -> bool:
 def blur_faces(*, job: SearchJob) -> int:
     """Blur the faces in the job's stored image, in place; returns how many. Idempotent: a blurred
     image has no face left to find, and an image without faces is left byte for byte as it was."""
+    from . import faces  # OpenCV and NumPy (~45 MB) load only where faces are blurred, not in web or export
+
     image = open_clean(objectstore.read(job.image))
     blurred, count = faces.blur_faces(image)
     if count:
