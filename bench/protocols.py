@@ -24,11 +24,8 @@ import django  # noqa: E402
 
 django.setup()
 
-import tempfile  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from bench.testdb import run_in_test_database  # noqa: E402
 
 RUNS, CALLS = 5, 100
 
@@ -46,14 +43,7 @@ def median_per_call(make_batch, fn):
 
 
 def main():
-    setup_test_environment()
-    settings.LOCAL_OBJECT_ROOT = Path(tempfile.mkdtemp()) / "objects"
-    settings.ALLOWED_HOSTS = ["testserver"]
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    run_in_test_database(run)
 
 
 def run():

@@ -23,11 +23,8 @@ import django  # noqa: E402
 
 django.setup()
 
-import tempfile  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from bench.testdb import run_in_test_database  # noqa: E402
 
 RUNS, CALLS, PAGES = 5, 300, 30
 
@@ -43,14 +40,7 @@ def median_time(fn, n):
 
 
 def main():
-    setup_test_environment()
-    settings.LOCAL_OBJECT_ROOT = Path(tempfile.mkdtemp()) / "objects"
-    settings.ALLOWED_HOSTS = ["testserver"]
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    run_in_test_database(run)
 
 
 def run():

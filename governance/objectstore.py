@@ -256,19 +256,20 @@ def delete(objects: Iterable[StoredObject] | StoredObject, *, reason: str) -> in
 def link(obj: StoredObject, *, actor, seconds: int = settings.MAX_LINK_SECONDS) -> str:
     """A presigned download link, capped at MAX_LINK_SECONDS whatever is asked; recorded and audited."""
     seconds = max(1, min(int(seconds), settings.MAX_LINK_SECONDS))
+    _record_link(obj, actor=actor, expires_at=timezone.now() + timedelta(seconds=seconds),
+                 action="object.link_issued", metadata={"seconds": seconds})
+    return backend().link(obj.key, seconds)
+
+
+def _record_link(obj: StoredObject, *, actor, expires_at: datetime, action: str, metadata: dict) -> IssuedLink:
+    """Every link handed out is recorded (who, what, until when; the sweeper enforces it) and audited."""
     if obj.deleted_at is not None:
         raise FileNotFoundError("the object was deleted")
-    expires_at = timezone.now() + timedelta(seconds=seconds)
     with transaction.atomic():
         issued = IssuedLink.objects.create(object=obj, actor=audit.actor_label(actor), expires_at=expires_at)
-        audit.record(
-            action="object.link_issued",
-            actor=actor,
-            tenant=obj.tenant_id,
-            target=obj,
-            metadata={"purpose": obj.purpose, "seconds": seconds, "link": issued.pk},
-        )
-    return backend().link(obj.key, seconds)
+        audit.record(action=action, actor=actor, tenant=obj.tenant_id, target=obj,
+                     metadata={"purpose": obj.purpose, "link": issued.pk, **metadata})
+    return issued
 
 
 def read_local_link(token: str) -> tuple[bytes, str]:
@@ -291,18 +292,9 @@ def issue_download(obj: StoredObject, *, actor) -> DownloadLink:
 
     The link is recorded (who, what, until when) and audited like a presigned one.
     """
-    if obj.deleted_at is not None:
-        raise FileNotFoundError("the object was deleted")
     expires_at = min(timezone.now() + timedelta(seconds=settings.MAX_LINK_SECONDS), obj.deadline)
-    with transaction.atomic():
-        issued = IssuedLink.objects.create(object=obj, actor=audit.actor_label(actor), expires_at=expires_at)
-        audit.record(
-            action="object.download_link_issued",
-            actor=actor,
-            tenant=obj.tenant_id,
-            target=obj,
-            metadata={"purpose": obj.purpose, "link": issued.pk, "expires_at": expires_at.isoformat()},
-        )
+    issued = _record_link(obj, actor=actor, expires_at=expires_at, action="object.download_link_issued",
+                          metadata={"expires_at": expires_at.isoformat()})
     token = signing.dumps({"l": issued.pk}, salt=DOWNLOAD_SALT, compress=True)
     return DownloadLink(settings.SITE_URL + reverse("download", args=[token]), expires_at)
 
