@@ -10,6 +10,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from .models import CallbackDelivery
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 MAX_ATTEMPTS = 6
+LOST_AFTER_SECONDS = 15 * 60  # well past the longest back-off (600 s) between two attempts
 
 
 def check_url(url: str) -> str:
@@ -136,9 +138,21 @@ def deliver(*, delivery_id: int) -> float | None:
         wait = None
     else:
         wait = max(retry_after or 0, min(600, 10 * 2 ** (attempts - 1)))
+        fields["next_attempt_at"] = timezone.now() + timedelta(seconds=wait)
     CallbackDelivery.objects.filter(pk=delivery.pk, state=CallbackDelivery.State.PENDING).update(**fields)
     log.info("protocol callback %s attempt %s: %s", delivery.pk, attempts, error or status)
     return wait
+
+
+def resend_lost(*, grace_seconds: int = LOST_AFTER_SECONDS) -> int:
+    """Queue again the pending deliveries whose attempt is long overdue; returns how many."""
+    overdue = CallbackDelivery.objects.filter(
+        state=CallbackDelivery.State.PENDING, next_attempt_at__lt=timezone.now() - timedelta(seconds=grace_seconds)
+    ).values_list("pk", flat=True)
+    ids = list(overdue[:1000])
+    for pk in ids:
+        _enqueue(pk)
+    return len(ids)
 
 
 def _permanent(status: int | None) -> bool:

@@ -145,6 +145,9 @@ class CallbackDelivery(models.Model):
     payload = models.JSONField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt is due; a pending delivery well past it was lost (worker died, broker
+    # flushed) and the beat task resend_lost_callbacks queues it again.
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

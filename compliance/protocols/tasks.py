@@ -10,3 +10,9 @@ def deliver_callback(self, delivery_id: int) -> None:
     wait = callbacks.deliver(delivery_id=delivery_id)
     if wait is not None and not self.request.is_eager:
         raise self.retry(countdown=wait)
+
+
+@shared_task(name="compliance.resend_lost_callbacks", acks_late=True)
+def resend_lost_callbacks() -> int:
+    """Every few minutes (beat): status callbacks whose worker died or whose task was lost are sent again."""
+    return callbacks.resend_lost()

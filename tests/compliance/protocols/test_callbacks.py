@@ -145,6 +145,33 @@ def test_an_unreachable_endpoint_is_recorded_without_raising(drp_agent, agent_ke
     assert (delivery.state, delivery.last_error) == ("pending", "unreachable")
 
 
+def test_a_callback_whose_worker_died_is_sent_again_by_the_beat_task(drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from compliance.protocols.tasks import resend_lost_callbacks
+
+    web = Client()
+    callback_server.status = 503
+    with django_capture_on_commit_callbacks(execute=True):
+        _, request = drp_request(web, agent_key, callback_server.url + "/cb", exercise="deletion")
+        set_status(request=request, status="fulfilled", actor="system")
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.state == "pending" and delivery.next_attempt_at > timezone.now()  # the retry is due later
+    callback_server.status = 200
+    assert resend_lost_callbacks() == 0  # not lost: its retry is merely waiting
+    # the worker holding the retry died: the attempt is now long overdue
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=callbacks.LOST_AFTER_SECONDS + 1)
+    )
+    assert resend_lost_callbacks() == 1
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("delivered", 2)
+    assert [c["path"] for c in callback_server.received] == ["/cb", "/cb"]
+    assert resend_lost_callbacks() == 0
+
+
 def test_form_requests_without_a_protocol_cost_no_callbacks(acme, django_capture_on_commit_callbacks):
     from compliance.requests import file_request
 
