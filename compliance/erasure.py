@@ -13,8 +13,9 @@ point and restarted resumes after the last committed step and nothing is counted
    timestamps, a keyed hash of the subject: no personal data), the request closed, its e-mail
    blanked after the completion e-mail.
 
-Legal holds: a tenant or subject hold stops the erasure (the proof says so); object holds keep
-the held rows and objects (counted in the proof as kept).
+Legal holds: a tenant or subject hold stops the erasure: the request is denied on legal grounds
+(`legal_obligation`, the proof says which hold) and the subject told to ask again once it ends;
+object holds keep the held rows and objects (counted in the proof as kept, named in the e-mail).
 """
 
 import time
@@ -30,7 +31,7 @@ from governance.crypto import blind_index
 from governance.models import StoredObject
 
 from . import datamap, mail
-from .models import DataSubjectRequest, ErasureSuppression
+from .models import DataSubjectRequest, DenialReason, ErasureSuppression
 from .requests import set_status
 
 Status = DataSubjectRequest.Status
@@ -273,12 +274,23 @@ def _finish(request, state) -> None:
             ignore_conflicts=True,
         )
     email = request.email
-    set_status(request=request, status=Status.FULFILLED, actor="system:erasure", proof=proof, work_state=state,
-               progress_done=request.progress_total, progress_total=request.progress_total, lease_until=None, email="")
+    closing = {"proof": proof, "work_state": state, "progress_done": request.progress_total,
+               "progress_total": request.progress_total, "lease_until": None, "email": ""}
+    if held:
+        # A tenant or subject hold kept everything: that is a refusal on legal grounds, not an erasure.
+        set_status(request=request, status=Status.DENIED, actor="system:erasure",
+                   denial_reason=DenialReason.LEGAL_OBLIGATION, **closing)
+        label = DenialReason.LEGAL_OBLIGATION.label
+        transaction.on_commit(lambda: mail.denied(
+            request=request, to=email, reason_label=label,
+            text="Your data is under a legal hold; you may file a new erasure request once the hold has ended."))
+    else:
+        set_status(request=request, status=Status.FULFILLED, actor="system:erasure", **closing)
+        partly_held = bool(state["kept"]) and any("legal_hold" in kept for kept in state["kept"].values())
+        transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, partly_held=partly_held))
     audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
                  metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
                            "objects": sum(state["objects"].values()), "legal_hold": held or None})
-    transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, held=bool(held)))
 
 
 def is_suppressed(*, tenant_id, subject_index: str) -> bool:

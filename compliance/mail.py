@@ -88,8 +88,9 @@ def export_ready(*, request: DataSubjectRequest, to: str, link: str) -> None:
     )
 
 
-def erasure_done(*, request: DataSubjectRequest, to: str, held: bool) -> None:
+def erasure_done(*, request: DataSubjectRequest, to: str, partly_held: bool) -> None:
     lines = ["We erased the personal data we held about you."]
-    if held:
-        lines.append("Some of it is under a legal hold and is kept until the hold ends; it will then be erased.")
+    if partly_held:
+        lines.append("Some records are under a legal hold (a legal obligation to keep them) and are kept "
+                     "for as long as the hold lasts; you may file a new erasure request after that.")
     _send(to=to, subject=f"Your erasure request {request.reference} is complete", lines=[*lines, *_footer(request)])

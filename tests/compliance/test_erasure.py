@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from django.core import mail
 
 from compliance import erasure, review
 from compliance.models import DataSubjectRequest, ErasureSuppression
@@ -118,9 +119,13 @@ def test_a_subject_hold_stops_erasure_and_the_proof_says_so(alice, bob, committe
     holds.set_hold(tenant=bob.tenant, scope="subject", reason="litigation", subject_email=BOB, actor=alice.user)
     request = approved_erasure(bob.tenant, BOB, alice, committed)
     request.refresh_from_db()
-    assert request.status == "fulfilled" and request.proof["legal_hold"] == "subject"
+    # nothing was erased: a refusal on legal grounds, said as such to the subject, not a completion
+    assert (request.status, request.denial_reason) == ("denied", "legal_obligation")
+    assert request.proof["legal_hold"] == "subject"
     assert SearchJob.objects.filter(tenant=bob.tenant).count() == 2
     assert not ErasureSuppression.objects.exists()
+    [told] = [m for m in mail.outbox if request.reference in m.subject and "denied" in m.subject]
+    assert "legal hold" in told.body and "erased the personal data" not in told.body
 
 
 def test_an_object_hold_keeps_just_that_row_and_its_results(alice, bob, committed):
@@ -133,6 +138,8 @@ def test_an_object_hold_keeps_just_that_row_and_its_results(alice, bob, committe
     assert SearchResult.objects.filter(job=jobs[0]).count() == 2
     assert request.proof["kept"]["search.searchjob"] == {"legal_hold": 1}
     assert request.proof["deleted_or_anonymised"]["search.searchjob"] == {"deleted": 2}
+    [told] = [m for m in mail.outbox if request.reference in m.subject and "complete" in m.subject]
+    assert "legal hold" in told.body and "will then be erased" not in told.body
 
 
 class Crash(Exception):
