@@ -33,6 +33,9 @@ class IsTenantMember(permissions.BasePermission):
 
 
 class IsTenantAdmin(permissions.BasePermission):
+    message = "Only an admin of the tenant may do this."
+    code = "admin_required"
+
     def has_permission(self, request, view):
         membership = getattr(request, "membership", None)
         return membership is not None and membership.role == Membership.Role.ADMIN

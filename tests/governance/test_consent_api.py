@@ -53,7 +53,7 @@ def test_members_get_403_with_a_code(alice, bob, method, path):
     alice.api.post("/api/v1/consent/accept", {"version": "1.0"}, format="json")
     response = getattr(bob.api, method)(path, {"version": "1.0"}, format="json")
     assert response.status_code == 403
-    assert response.json()["code"] == "permission_denied"
+    assert response.json()["code"] == "admin_required"
     assert ConsentRecord.objects.count() == 1 and not ConsentRevocation.objects.exists()
 
 

@@ -42,7 +42,7 @@ def test_a_tenant_admin_adds_lists_and_removes_documents(alice, bob):
 def test_a_member_reads_but_does_not_change_the_collection(alice, bob):
     created = add(alice, GEARBOX)
     response = bob.api.post("/api/v1/documents/", VALVE, format="json")
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert response.status_code == 403 and response.json()["code"] == "admin_required"
     assert bob.api.delete(f"/api/v1/documents/{created['id']}/").status_code == 403
     assert Document.objects.count() == 1
 
