@@ -110,7 +110,7 @@ def fresh_database(env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
-def queue_jobs(n: int) -> tuple[list[str], float]:
+def queue_jobs(n: int, *, face_blur: bool = True) -> tuple[list[str], float]:
     """Create n search jobs through the pipeline (prepare_job queued to Redis on each commit)."""
     import django
 
@@ -128,6 +128,8 @@ def queue_jobs(n: int) -> tuple[list[str], float]:
         tenant, admin, _ = create_tenant(slug="bench", admin_email="admin@bench.example")
         add_member(tenant=tenant, email="member@bench.example")
         consent.accept(tenant=tenant, version=consent.current_terms().version, actor=admin.user)
+    Tenant.objects.filter(pk=tenant.pk).update(face_blur=face_blur)
+    tenant.refresh_from_db()
     user = Membership.objects.filter(tenant=tenant, role="member").first().user
     image = small_jpeg()
     started = time.perf_counter()
@@ -189,6 +191,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=64, help="floor thread pool size")
     parser.add_argument("--concurrency", type=int, default=128, help="worker threads")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--face-blur", choices=("on", "off"), default="on",
+                        help="the bench tenant's face_blur (on, the default, adds CenterFace detection per job)")
     parser.add_argument("--conn-max-age", type=int, default=0,
                         help="DB_CONN_MAX_AGE of the worker (persistent connections need concurrency < 100)")
     args = parser.parse_args()
@@ -208,8 +212,8 @@ def main() -> None:
                 "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE")})
             sys.path.insert(0, str(ROOT))
             fresh_database(env)
-            ids, queue_seconds = queue_jobs(args.jobs)
-            print(f"queued {len(ids)} jobs in {queue_seconds:.1f} s", flush=True)
+            ids, queue_seconds = queue_jobs(args.jobs, face_blur=args.face_blur == "on")
+            print(f"queued {len(ids)} jobs in {queue_seconds:.1f} s (face blur {args.face_blur})", flush=True)
             log_path = Path(tempfile.gettempdir()) / "provider_throughput_worker.log"
             with open(log_path, "w") as log:
                 result = run_worker(env, ids, concurrency=args.concurrency, timeout=args.timeout, log=log)
