@@ -79,7 +79,7 @@ def floor(url: str, *, calls: int, threads: int) -> float:
     return calls / elapsed
 
 
-def worker_env(provider_url: str, object_root: str, conn_max_age: int) -> dict:
+def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int = 0) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=DATABASE_URL,
@@ -88,6 +88,7 @@ def worker_env(provider_url: str, object_root: str, conn_max_age: int) -> dict:
         GEMINI_API_KEY="bench-key",
         GEMINI_BASE_URL=provider_url,
         DB_CONN_MAX_AGE=str(conn_max_age),
+        DB_POOL_MAX_SIZE=str(pool),
         LOCAL_OBJECT_ROOT=object_root,
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="governance.settings",
@@ -195,6 +196,8 @@ def main() -> None:
                         help="the bench tenant's face_blur (on, the default, adds CenterFace detection per job)")
     parser.add_argument("--conn-max-age", type=int, default=0,
                         help="DB_CONN_MAX_AGE of the worker (persistent connections need concurrency < 100)")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="DB_POOL_MAX_SIZE of the worker (a psycopg pool of that many connections; 0: none)")
     args = parser.parse_args()
 
     provider, url = start_provider(args.delay)
@@ -206,7 +209,7 @@ def main() -> None:
         print(f"floor: {args.concurrency} threads: {floor_wide:.1f} calls/s "
               f"(ceiling {args.concurrency / args.delay:.0f})", flush=True)
         with tempfile.TemporaryDirectory() as objects:
-            env = worker_env(url, objects, args.conn_max_age)
+            env = worker_env(url, objects, args.conn_max_age, args.pool)
             os.environ.update({k: v for k, v in env.items() if k not in os.environ or k in (
                 "DATABASE_URL", "REDIS_URL", "VISION_PROVIDER", "GEMINI_API_KEY", "GEMINI_BASE_URL",
                 "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE")})

@@ -256,7 +256,10 @@ def retain_image(*, job: SearchJob) -> StoredObject | None:
     links. Recorded with the blind index of the searcher's e-mail, so erasure and export find it."""
     from governance.models import Tenant
 
-    days = Tenant.objects.filter(pk=job.tenant_id).values_list("retain_cleaned_images_days", flat=True).first()
+    if SearchJob.tenant.is_cached(job):  # read with the job, in this same task
+        days = job.tenant.retain_cleaned_images_days
+    else:
+        days = Tenant.objects.filter(pk=job.tenant_id).values_list("retain_cleaned_images_days", flat=True).first()
     if not days or not job.image_id:
         return None
     source = StoredObject.objects.get(pk=job.image_id)
