@@ -107,6 +107,18 @@ def run(args) -> None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         print(out.getvalue())
+        by_package = {}
+        for (filename, _, _), (_, _, tottime, _, _) in pstats.Stats(profiler).stats.items():
+            if "site-packages/" in filename:
+                package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+            elif str(ROOT) in filename:
+                package = "sightguard:" + filename.split(str(ROOT) + "/", 1)[1].split("/", 1)[0]
+            else:
+                package = "stdlib/builtins"
+            by_package[package] = by_package.get(package, 0) + tottime
+        print("own time by package, ms per job (profiled, so inflated):")
+        for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:14]:
+            print(f"  {package:32} {seconds * 1000 / n:6.2f}")
 
 
 if __name__ == "__main__":
