@@ -68,7 +68,7 @@ def run(args) -> None:
     tenant.refresh_from_db()
     user = Membership.objects.filter(tenant=tenant, role="member").first().user
     image = small_jpeg()
-    with mock.patch.object(pipeline, "_queue_prepare"):
+    with mock.patch.object(pipeline, "_queue"):
         ids = [pipeline.create_job(tenant=tenant, user=user, image_bytes=image, context="a gearbox").pk
                for _ in range(args.jobs + 5)]
 

@@ -78,10 +78,6 @@ def _queue(job_id, *, face_blur: bool):
         describe_job.delay(str(job_id), claim=True)
 
 
-def _queue_prepare(job_id):
-    _queue(job_id, face_blur=True)
-
-
 def _claimable(now):
     """A queued job, or a running one whose claim is older than any task may live (its worker died)."""
     return Q(status=SearchJob.Status.QUEUED) | Q(status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM)
