@@ -79,7 +79,7 @@ def floor(url: str, *, calls: int, threads: int) -> float:
     return calls / elapsed
 
 
-def worker_env(provider_url: str, object_root: str, conn_max_age: int) -> dict:
+def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int = 0) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=DATABASE_URL,
@@ -88,6 +88,7 @@ def worker_env(provider_url: str, object_root: str, conn_max_age: int) -> dict:
         GEMINI_API_KEY="bench-key",
         GEMINI_BASE_URL=provider_url,
         DB_CONN_MAX_AGE=str(conn_max_age),
+        DB_POOL_MAX_SIZE=str(pool),
         LOCAL_OBJECT_ROOT=object_root,
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="governance.settings",
@@ -110,7 +111,7 @@ def fresh_database(env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
-def queue_jobs(n: int) -> tuple[list[str], float]:
+def queue_jobs(n: int, *, face_blur: bool = True) -> tuple[list[str], float]:
     """Create n search jobs through the pipeline (prepare_job queued to Redis on each commit)."""
     import django
 
@@ -128,6 +129,8 @@ def queue_jobs(n: int) -> tuple[list[str], float]:
         tenant, admin, _ = create_tenant(slug="bench", admin_email="admin@bench.example")
         add_member(tenant=tenant, email="member@bench.example")
         consent.accept(tenant=tenant, version=consent.current_terms().version, actor=admin.user)
+    Tenant.objects.filter(pk=tenant.pk).update(face_blur=face_blur)
+    tenant.refresh_from_db()
     user = Membership.objects.filter(tenant=tenant, role="member").first().user
     image = small_jpeg()
     started = time.perf_counter()
@@ -189,8 +192,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=64, help="floor thread pool size")
     parser.add_argument("--concurrency", type=int, default=128, help="worker threads")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--face-blur", choices=("on", "off"), default="on",
+                        help="the bench tenant's face_blur (on, the default, adds CenterFace detection per job)")
     parser.add_argument("--conn-max-age", type=int, default=0,
                         help="DB_CONN_MAX_AGE of the worker (persistent connections need concurrency < 100)")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="DB_POOL_MAX_SIZE of the worker (a psycopg pool of that many connections; 0: none)")
     args = parser.parse_args()
 
     provider, url = start_provider(args.delay)
@@ -202,14 +209,14 @@ def main() -> None:
         print(f"floor: {args.concurrency} threads: {floor_wide:.1f} calls/s "
               f"(ceiling {args.concurrency / args.delay:.0f})", flush=True)
         with tempfile.TemporaryDirectory() as objects:
-            env = worker_env(url, objects, args.conn_max_age)
+            env = worker_env(url, objects, args.conn_max_age, args.pool)
             os.environ.update({k: v for k, v in env.items() if k not in os.environ or k in (
                 "DATABASE_URL", "REDIS_URL", "VISION_PROVIDER", "GEMINI_API_KEY", "GEMINI_BASE_URL",
                 "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE")})
             sys.path.insert(0, str(ROOT))
             fresh_database(env)
-            ids, queue_seconds = queue_jobs(args.jobs)
-            print(f"queued {len(ids)} jobs in {queue_seconds:.1f} s", flush=True)
+            ids, queue_seconds = queue_jobs(args.jobs, face_blur=args.face_blur == "on")
+            print(f"queued {len(ids)} jobs in {queue_seconds:.1f} s (face blur {args.face_blur})", flush=True)
             log_path = Path(tempfile.gettempdir()) / "provider_throughput_worker.log"
             with open(log_path, "w") as log:
                 result = run_worker(env, ids, concurrency=args.concurrency, timeout=args.timeout, log=log)

@@ -64,7 +64,9 @@ def record(*, action: str, actor=None, tenant=None, target=None, metadata: dict 
         target_type, target_id = target
     else:
         target_type, target_id = "", ""
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two round trips saved per event): if the append
+    # fails, the caller's whole transaction rolls back with it, which is what every caller wants.
+    with transaction.atomic(savepoint=False):
         # The head row is the chain's lock: appends are serialised, so no two rows share a parent.
         head = AuditHead.objects.select_for_update().get(pk=1)
         event = AuditEvent(

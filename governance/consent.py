@@ -123,9 +123,38 @@ def require_consent(*, tenant: Tenant | int, provider_key: str | None) -> None:
 
 
 def withdrawn(*, tenant: Tenant | int, provider_key: str | None) -> str | None:
-    """For the worker, right before a provider call: None if it may send, else the job's error code."""
+    """For the worker, right before a provider call: None if it may send, else the job's error code.
+
+    Decided as consent_status() decides, read fresh every time (a revocation stops the next call),
+    in two queries for the common cases: the current terms (with whether they name the provider)
+    and the tenant's latest record. Consent to an older version takes consent_status()'s full path.
+    """
     if provider_key is None:
         return None
+    from django.db.models import Exists, OuterRef
+
+    from .models import Subprocessor
+
+    current = (
+        TermsVersion.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+        .annotate(names=Exists(Subprocessor.objects.filter(terms=OuterRef("pk"), provider_key=provider_key)))
+        .order_by("-published_at", "-id")
+        .only("id")
+        .first()
+    )
+    record = (
+        ConsentRecord.objects.filter(tenant_id=getattr(tenant, "pk", tenant))
+        .select_related("revocation")
+        .only("id", "terms_id", "revocation__id")
+        .order_by("-accepted_at", "-id")
+        .first()
+    )
+    if current is None or record is None:
+        return "consent_required"
+    if hasattr(record, "revocation"):
+        return "consent_revoked"
+    if record.terms_id == current.pk:
+        return None if current.names else "consent_required"
     status = consent_status(tenant=tenant)
     if status.covers(provider_key):
         return None

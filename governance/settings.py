@@ -152,6 +152,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# DB_POOL_MAX_SIZE > 0 (PostgreSQL only): a psycopg connection pool of at most that many connections
+# per process (Django >= 5.1, psycopg_pool). Meant for a thread-pool worker (`-P threads -c 128`): a
+# thread takes a connection for each database step and gives it back while it waits on the
+# provider, so no connection is opened per step and the process never holds more than the pool
+# (threads beyond it wait up to DB_POOL_TIMEOUT seconds). A pool replaces persistent connections
+# (DB_CONN_MAX_AGE is then 0). Off by default; not for prefork pools (a pool must not cross a fork).
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(4, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": float(env("DB_POOL_TIMEOUT") or 60),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

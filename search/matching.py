@@ -76,10 +76,13 @@ def _rank_overlap(documents, terms, limit):
     return scored[:limit]
 
 
-def store_results(*, job: SearchJob, description: str) -> list[SearchResult]:
-    """Replace the job's results with the top matches of its description (idempotent)."""
+def store_results(*, job: SearchJob, description: str, replace: bool = True) -> list[SearchResult]:
+    """Replace the job's results with the top matches of its description (idempotent).
+
+    `replace=False` skips deleting earlier results, for a caller that knows there are none."""
     ranked = rank_documents(tenant_id=job.tenant_id, text=description, limit=settings.SEARCH_RESULTS_LIMIT)
-    SearchResult.objects.filter(job_id=job.pk).delete()
+    if replace:
+        SearchResult.objects.filter(job_id=job.pk).delete()
     return SearchResult.objects.bulk_create(
         SearchResult(tenant_id=job.tenant_id, job_id=job.pk, document_id=doc_id, rank=rank, score=score)
         for rank, (doc_id, score) in enumerate(ranked, start=1)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from governance import audit, consent, objectstore
@@ -60,23 +60,33 @@ def create_job(*, tenant, user, image_bytes: bytes, context: str = "") -> Search
             target=job,
             metadata={"provider": provider.key, "has_context": job.has_context},
         )
-        transaction.on_commit(lambda: _queue_prepare(job.pk))
+        transaction.on_commit(lambda: _queue(job.pk, face_blur=tenant.face_blur))
     return job
 
 
-def _queue_prepare(job_id):
-    from .tasks import prepare_job
+def _queue(job_id, *, face_blur: bool):
+    """Where a job goes first. With faces to blur, to the CPU queue (`prepare_job`, which then
+    queues `describe_job` on the provider queue). Without, there is no CPU work to do: straight to
+    `describe_job`, which claims the job itself (one task hop instead of two). `describe` checks
+    the tenant's face_blur again when it claims, and sends the job back to `prepare_job` if the
+    tenant turned blurring on in between: no image leaves unblurred for a tenant that asks."""
+    from .tasks import describe_job, prepare_job
 
-    prepare_job.delay(str(job_id))
+    if face_blur:
+        prepare_job.delay(str(job_id))
+    else:
+        describe_job.delay(str(job_id), claim=True)
+
+
+def _claimable(now):
+    """A queued job, or a running one whose claim is older than any task may live (its worker died)."""
+    return Q(status=SearchJob.Status.QUEUED) | Q(status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM)
 
 
 def claim(*, job_id) -> SearchJob | None:
     """Move a queued (or abandoned running) job to running; None if someone else has it or it ended."""
     now = timezone.now()
-    jobs = SearchJob.objects.filter(pk=job_id)
-    claimed = jobs.filter(status=SearchJob.Status.QUEUED).update(status=SearchJob.Status.RUNNING, started_at=now) or (
-        jobs.filter(status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM).update(started_at=now)
-    )
+    claimed = SearchJob.objects.filter(_claimable(now), pk=job_id).update(status=SearchJob.Status.RUNNING, started_at=now)
     return SearchJob.objects.select_related("tenant", "image").get(pk=job_id) if claimed else None
 
 
@@ -121,15 +131,28 @@ def blur_faces(*, job: SearchJob) -> int:
     return count
 
 
-def describe(*, job_id, may_retry: bool = False) -> SearchJob:
+def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJob:
     """Provider stage: send the cleaned image, context and instructions; record the description.
 
     A passing failure (timeout, 429, 5xx) is raised when `may_retry`, leaving the job running and
     its image in place for the caller (the Celery task) to try again later; otherwise, and for
     every other failure, the job ends failed with the provider's error code.
+
+    With `claim` (a job queued straight to the provider stage, its tenant not blurring faces) the
+    job is claimed here, in the same statement that counts the attempt; a job someone else holds
+    or that ended is left alone, and one whose tenant now asks for blurring goes to `prepare_job`.
     """
     job = SearchJob.objects.select_related("tenant", "image").get(pk=job_id)
-    if job.status != SearchJob.Status.RUNNING:
+    now = timezone.now()
+    if claim:
+        if job.status in SearchJob.FINISHED or (
+            job.status == SearchJob.Status.RUNNING and job.started_at and job.started_at >= now - STALE_CLAIM
+        ):
+            return job
+        if job.tenant.face_blur:
+            _queue(job.pk, face_blur=True)
+            return job
+    elif job.status != SearchJob.Status.RUNNING:
         return job
     started = time.monotonic()
     try:
@@ -137,7 +160,17 @@ def describe(*, job_id, may_retry: bool = False) -> SearchJob:
         image = ImageInput(objectstore.read(job.image), job.image.content_type)
         if withdrawn := consent.withdrawn(tenant=job.tenant_id, provider_key=provider.subprocessor):
             return finish(job=job, status=SearchJob.Status.CANCELLED, error_code=withdrawn, started=started)
-        SearchJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+        # One statement counts the attempt (and, with `claim`, moves the job to running).
+        jobs = SearchJob.objects.filter(pk=job.pk)
+        if claim:
+            if not jobs.filter(_claimable(now)).update(
+                status=SearchJob.Status.RUNNING, started_at=now, attempts=F("attempts") + 1
+            ):
+                return job  # claimed by someone else meanwhile
+            job.status, job.started_at = SearchJob.Status.RUNNING, now
+        else:
+            jobs.update(attempts=F("attempts") + 1)
+        job.attempts += 1
         # Without persistent connections (DB_CONN_MAX_AGE=0), hand ours back while we wait on the
         # provider: a thread pool of 128 would otherwise hold 128 idle connections.
         if not connection.in_atomic_block:
@@ -186,8 +219,10 @@ def finish(*, job: SearchJob, status: str, error_code: str = "", description: st
         if not ended:
             job.refresh_from_db()
             return job
+        job.status, job.error_code, job.description, job.finished_at = status, error_code, description, now
         if status == SearchJob.Status.DONE:
-            matching.store_results(job=job, description=description)
+            # This transaction is the one that ends the job: no results of it can exist yet.
+            matching.store_results(job=job, description=description, replace=False)
         UsageEvent.objects.create(
             tenant_id=job.tenant_id,
             provider=job.provider,
@@ -208,7 +243,6 @@ def finish(*, job: SearchJob, status: str, error_code: str = "", description: st
         except Exception as exc:  # noqa: BLE001 - a failed copy must never keep the transient image
             log.warning("search job %s: retaining the cleaned image failed (%s)", job.pk, type(exc).__name__)
     delete_image(job=job)
-    job.refresh_from_db()
     return job
 
 
@@ -218,7 +252,10 @@ def retain_image(*, job: SearchJob) -> StoredObject | None:
     links. Recorded with the blind index of the searcher's e-mail, so erasure and export find it."""
     from governance.models import Tenant
 
-    days = Tenant.objects.filter(pk=job.tenant_id).values_list("retain_cleaned_images_days", flat=True).first()
+    if SearchJob.tenant.is_cached(job):  # read with the job, in this same task
+        days = job.tenant.retain_cleaned_images_days
+    else:
+        days = Tenant.objects.filter(pk=job.tenant_id).values_list("retain_cleaned_images_days", flat=True).first()
     if not days or not job.image_id:
         return None
     source = StoredObject.objects.get(pk=job.image_id)
@@ -234,6 +271,7 @@ def retain_image(*, job: SearchJob) -> StoredObject | None:
             subject_index=subject,
         )
         SearchJob.objects.filter(pk=job.pk).update(retained_image=kept)
+        job.retained_image = kept
         audit.record(
             action="search_job.image_retained",
             actor="system",
@@ -245,8 +283,12 @@ def retain_image(*, job: SearchJob) -> StoredObject | None:
 
 
 def delete_image(*, job: SearchJob) -> None:
-    if job.image_id:
-        objectstore.delete(StoredObject.objects.filter(pk=job.image_id), reason="job_ended")
+    if not job.image_id:
+        return
+    # The row in hand when the job was read with its image (select_related); deleting is idempotent
+    # (a key already gone is fine, the row is closed only where deleted_at is still null).
+    image = job.image if SearchJob.image.is_cached(job) else StoredObject.objects.filter(pk=job.image_id)
+    objectstore.delete(image, reason="job_ended")
 
 
 def retained_image_link(*, job: SearchJob, actor) -> objectstore.DownloadLink:

@@ -14,12 +14,17 @@ def prepare_job(job_id: str) -> None:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
-def describe_job(self, job_id: str) -> None:
+def describe_job(self, job_id: str, claim: bool = False) -> None:
     """Describe a job; passing provider failures are retried with backoff (honouring Retry-After)
-    up to VISION_MAX_RETRIES times, after which the pipeline ends the job with the failure's code."""
+    up to VISION_MAX_RETRIES times, after which the pipeline ends the job with the failure's code.
+
+    `claim`: the job was queued here directly (no faces to blur, no `prepare_job`), so the first
+    run claims it; retries (which carry the same arguments) find it already running, theirs."""
     retries = self.request.retries
     try:
-        pipeline.describe(job_id=job_id, may_retry=retries < settings.VISION_MAX_RETRIES)
+        pipeline.describe(
+            job_id=job_id, may_retry=retries < settings.VISION_MAX_RETRIES, claim=claim and not retries
+        )
     except RETRYABLE as exc:
         delay = pipeline.retry_delay(retries=retries, retry_after=exc.retry_after)
         if delay is None:

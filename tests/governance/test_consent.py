@@ -230,3 +230,41 @@ def test_deleting_an_admins_account_keeps_the_evidence_without_the_person(alice)
     alice.user.delete()
     record = ConsentRecord.objects.get()
     assert (record.accepted_by, record.revocation.revoked_by, record.terms.version) == (None, None, "1.0")
+
+
+def _reference_withdrawn(tenant, key):
+    """What withdrawn() must answer: consent_status() decides."""
+    status = consent.consent_status(tenant=tenant)
+    if status.covers(key):
+        return None
+    return "consent_revoked" if status.status == "revoked" else "consent_required"
+
+
+def test_the_workers_consent_check_agrees_with_consent_status_in_every_state(alice, charlie):
+    keys = ("gemini", "openai", "anthropic")
+
+    def check():
+        for tenant in (alice.tenant, charlie.tenant):
+            for key in keys:
+                assert consent.withdrawn(tenant=tenant, provider_key=key) == _reference_withdrawn(tenant, key), key
+                assert consent.withdrawn(tenant=tenant.pk, provider_key=key) == _reference_withdrawn(tenant, key), key
+
+    check()  # nothing accepted
+    consent.accept(tenant=alice.tenant, version="1.0", actor=alice.user)
+    check()  # the current version accepted
+    new_version("1.1", ("gemini", "openai"), requires_reacceptance=False)
+    check()  # an older version accepted, a minor one since: providers both name
+    assert consent.withdrawn(tenant=alice.tenant, provider_key="anthropic") == "consent_required"
+    assert consent.withdrawn(tenant=alice.tenant, provider_key="openai") is None
+    consent.accept(tenant=alice.tenant, version="1.1", actor=alice.user)
+    check()  # the current version, which does not name anthropic
+    assert consent.withdrawn(tenant=alice.tenant, provider_key="anthropic") == "consent_required"
+    new_version("2.0", ("gemini",), requires_reacceptance=True)
+    check()  # re-acceptance required
+    consent.accept(tenant=alice.tenant, version="2.0", actor=alice.user)
+    consent.revoke(tenant=alice.tenant, actor=alice.user)
+    check()  # revoked
+    assert consent.withdrawn(tenant=alice.tenant, provider_key="gemini") == "consent_revoked"
+    TermsVersion.objects.update(published_at=None)
+    check()  # no published terms
+    assert consent.withdrawn(tenant=alice.tenant, provider_key=None) is None

@@ -131,3 +131,76 @@ def test_a_small_face_in_a_large_photo_is_found_at_the_default_detector_size():
     assert len(found) == 1 and 700 < found[0].left < 956 and 500 < found[0].top < 756
     blurred, count = faces.blur_faces(canvas)
     assert count == 1 and faces.detect(blurred) == []
+
+
+# --- which queue a job goes to first ---------------------------------------------------------------
+
+
+def _first_task(bob, django_capture_on_commit_callbacks, data=None):
+    """The task (name, kwargs) a committed upload queues, without running it."""
+    from unittest import mock
+
+    from search import tasks
+
+    with mock.patch.object(tasks.prepare_job, "delay") as prepare, mock.patch.object(tasks.describe_job, "delay") as describe:
+        with django_capture_on_commit_callbacks(execute=True):
+            upload(bob, data or _jpeg(skdata.astronaut()))
+    calls = [("prepare_job", c) for c in prepare.call_args_list] + [("describe_job", c) for c in describe.call_args_list]
+    assert len(calls) == 1, calls
+    return calls[0][0], calls[0][1].kwargs, SearchJob.objects.get()
+
+
+@pytest.mark.django_db
+def test_a_tenant_that_blurs_faces_goes_through_the_cpu_queue_first(bob, django_capture_on_commit_callbacks):
+    task, kwargs, _ = _first_task(bob, django_capture_on_commit_callbacks)
+    assert (task, kwargs) == ("prepare_job", {})
+
+
+@pytest.mark.django_db
+def test_without_face_blurring_a_job_goes_straight_to_the_provider_queue(bob, django_capture_on_commit_callbacks):
+    bob.tenant.face_blur = False
+    bob.tenant.save(update_fields=["face_blur"])
+    task, kwargs, job = _first_task(bob, django_capture_on_commit_callbacks)
+    assert (task, kwargs) == ("describe_job", {"claim": True})
+
+    job = pipeline.describe(job_id=job.pk, claim=True)  # what describe_job does
+    assert (job.status, job.attempts) == ("done", 1) and job.started_at is not None
+    assert SearchJob.objects.values_list("status", "attempts").get() == ("done", 1)
+    assert not AuditEvent.objects.filter(action="search_job.faces_blurred").exists()
+
+
+@pytest.mark.django_db
+def test_a_tenant_that_turns_blurring_on_after_the_upload_still_gets_it(bob, django_capture_on_commit_callbacks):
+    """A job queued straight to the provider, whose tenant asks for blurring by the time it runs,
+    is sent back through prepare_job: its image never leaves unblurred."""
+    from unittest import mock
+
+    from search import tasks
+
+    bob.tenant.face_blur = False
+    bob.tenant.save(update_fields=["face_blur"])
+    _, _, job = _first_task(bob, django_capture_on_commit_callbacks)
+    bob.tenant.face_blur = True
+    bob.tenant.save(update_fields=["face_blur"])
+
+    with mock.patch.object(tasks.prepare_job, "delay") as prepare:
+        job = pipeline.describe(job_id=job.pk, claim=True)
+    assert job.status == "queued" and job.attempts == 0
+    prepare.assert_called_once_with(str(job.pk))
+
+    assert pipeline.prepare(job_id=job.pk) is True  # the CPU stage blurs, then the provider stage runs
+    job = pipeline.describe(job_id=job.pk)
+    assert job.status == "done"
+    assert AuditEvent.objects.filter(action="search_job.faces_blurred").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_claimed_by_another_worker_is_left_alone(bob, django_capture_on_commit_callbacks):
+    bob.tenant.face_blur = False
+    bob.tenant.save(update_fields=["face_blur"])
+    _, _, job = _first_task(bob, django_capture_on_commit_callbacks)
+    assert pipeline.claim(job_id=job.pk) is not None  # someone else holds it (a redelivered message)
+
+    job = pipeline.describe(job_id=job.pk, claim=True)
+    assert (job.status, job.attempts) == ("running", 0)
+    assert SearchJob.objects.values_list("status", "attempts").get() == ("running", 0)
