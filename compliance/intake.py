@@ -5,7 +5,6 @@ The public form and the public API both call file_public(); the single-use verif
 force when filed.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance import audit
+from governance.crypto import secret_hash
 from governance.errors import SightguardError
 from governance.models import Tenant
 
@@ -30,10 +30,6 @@ PUBLIC_KINDS = (Kind.ERASURE, Kind.ACCESS, Kind.PORTABILITY, Kind.OPT_OUT)
 VERIFY_SALT = "sightguard.compliance.verify"
 VERIFY_SECONDS = 24 * 3600
 MAX_EMAIL_LENGTH = 254
-
-
-def _hash(nonce: str) -> str:
-    return hashlib.sha256(nonce.encode()).hexdigest()
 
 
 def tenant_for(slug: str) -> Tenant:
@@ -97,7 +93,7 @@ def _sale_choice(*, tenant, kind, regime, email, source) -> DataSubjectRequest:
 def _new_link(request: DataSubjectRequest, *, purpose: str) -> str:
     nonce = secrets.token_urlsafe(24)
     DataSubjectRequest.objects.filter(pk=request.pk).update(
-        verify_nonce_hash=_hash(nonce), verify_expires_at=timezone.now() + timedelta(seconds=VERIFY_SECONDS)
+        verify_nonce_hash=secret_hash(nonce), verify_expires_at=timezone.now() + timedelta(seconds=VERIFY_SECONDS)
     )
     token = signing.dumps({"r": str(request.pk), "n": nonce, "p": purpose}, salt=VERIFY_SALT, compress=True)
     return settings.SITE_URL + reverse("privacy-verify", args=[token])
@@ -116,7 +112,7 @@ def verify(*, token: str) -> DataSubjectRequest:
         raise SightguardError("This link is not valid.", code="verification_invalid", status=404)
     with transaction.atomic():
         used = DataSubjectRequest.objects.filter(
-            pk=request.pk, verify_nonce_hash=_hash(payload.get("n", "")), verify_expires_at__gt=timezone.now()
+            pk=request.pk, verify_nonce_hash=secret_hash(payload.get("n", "")), verify_expires_at__gt=timezone.now()
         ).update(verify_nonce_hash="", verify_expires_at=None)
         if not used:
             raise SightguardError("This link was used already or has expired.", code="verification_used", status=410)

@@ -4,16 +4,16 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from .api_keys import resolve_key
+from .crypto import bearer_token
 from .models import Membership
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw:
+        raw = bearer_token(authentication.get_authorization_header(request).decode("latin-1"))
+        if not raw:
             return None
-        key = resolve_key(raw.strip())
+        key = resolve_key(raw)
         membership = (
             Membership.objects.filter(tenant_id=key.tenant_id, user_id=key.user_id).first() if key else None
         )

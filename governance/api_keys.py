@@ -1,6 +1,5 @@
 """API keys: shown once, stored as a SHA-256 hash, looked up by a public prefix, revocable."""
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -8,21 +7,18 @@ from datetime import timedelta
 from django.utils import timezone
 
 from . import audit
+from .crypto import secret_hash
 from .models import ApiKey, Membership
 
 KEY_PREFIX = "sg_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def issue_key(*, membership: Membership, actor=None) -> tuple[ApiKey, str]:
     prefix = secrets.token_hex(6)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        tenant=membership.tenant, user=membership.user, prefix=prefix, key_hash=_hash(raw)
+        tenant=membership.tenant, user=membership.user, prefix=prefix, key_hash=secret_hash(raw)
     )
     audit.record(action="api_key.issued", actor=actor, tenant=membership.tenant, target=key)
     return key, raw
@@ -43,7 +39,7 @@ def resolve_key(raw: str) -> ApiKey | None:
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw)):
+    if key is None or not hmac.compare_digest(key.key_hash, secret_hash(raw)):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:

@@ -21,6 +21,18 @@ def blind_index(value: str, *, purpose: str = "email") -> str:
     return hmac.new(settings.BLIND_INDEX_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+def secret_hash(secret: str) -> str:
+    """How a random secret we hand out (API key, bearer token, link nonce) is stored: SHA-256.
+    A plain hash suffices because the secret itself has 256 bits of entropy."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header value, or ""."""
+    scheme, _, raw = (authorization or "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else ""
+
+
 def check_encryption_key() -> None:
     """Refuse to start when FIELD_ENCRYPTION_KEY cannot decrypt what is stored.
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from governance import audit
+from governance.crypto import bearer_token, secret_hash
 
 from .. import intake
 from .. import requests as dsr_requests
@@ -46,10 +47,6 @@ DENIAL_REASONS = {
 }
 # Clock skew we forgive on issued-at (an agent's clock a little ahead of ours).
 ISSUED_AT_LEEWAY = timedelta(seconds=60)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- signed messages ------------------------------------------------------------------------------
@@ -134,7 +131,7 @@ def pair(*, agent_id: str, body: bytes) -> tuple[DrpAgent, str]:
                 token = secrets.token_urlsafe(32)
                 now = timezone.now()
                 DrpToken.objects.filter(agent=agent, revoked_at__isnull=True).update(revoked_at=now)
-                DrpToken.objects.create(agent=agent, token_hash=_token_hash(token), created_at=now)
+                DrpToken.objects.create(agent=agent, token_hash=secret_hash(token), created_at=now)
                 audit.record(
                     action="drp.agent_paired", actor=f"drp-agent:{agent.pk}", tenant=agent.tenant_id, target=agent
                 )
@@ -145,12 +142,12 @@ def pair(*, agent_id: str, body: bytes) -> tuple[DrpAgent, str]:
 
 
 def agent_for_token(authorization: str) -> DrpAgent:
-    scheme, _, raw = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+    raw = bearer_token(authorization)
+    if not raw:
         raise DrpError("A bearer token is required.", code="drp_token_missing", status=403)
     token = (
         DrpToken.objects.select_related("agent", "agent__tenant")
-        .filter(token_hash=_token_hash(raw.strip()), revoked_at__isnull=True, agent__active=True)
+        .filter(token_hash=secret_hash(raw), revoked_at__isnull=True, agent__active=True)
         .first()
     )
     if token is None:

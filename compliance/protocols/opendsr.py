@@ -7,13 +7,14 @@ sending (spec 3.2), so requests are filed verified. Responses and callbacks are 
 """
 
 import base64
-import hashlib
 import json
 import secrets
 import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from governance.crypto import bearer_token, secret_hash
 
 from .. import intake
 from .. import requests as dsr_requests
@@ -32,23 +33,17 @@ REGULATIONS = {"gdpr": DataSubjectRequest.Regime.GDPR, "ccpa": DataSubjectReques
 MAX_CALLBACK_URLS = 5
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
-    return token, token_hash(token)
+    return token, secret_hash(token)
 
 
 def controller_for_token(authorization: str) -> OpenDsrController:
-    scheme, _, raw = (authorization or "").partition(" ")
+    raw = bearer_token(authorization)
     controller = None
-    if scheme.lower() == "bearer" and raw.strip():
+    if raw:
         controller = (
-            OpenDsrController.objects.select_related("tenant")
-            .filter(token_hash=token_hash(raw.strip()), active=True)
-            .first()
+            OpenDsrController.objects.select_related("tenant").filter(token_hash=secret_hash(raw), active=True).first()
         )
     if controller is None:
         raise OpenDsrError(
