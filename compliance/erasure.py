@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 
 from governance import audit, holds, objectstore, registry
@@ -133,18 +133,23 @@ def _hold(request, snapshot: holds.Snapshot) -> str:
     return ""
 
 
-def _not_held(queryset, tenant_id, snapshot: holds.Snapshot):
-    """Leave out rows under an object hold, and rows whose parent row is held."""
+def _not_held(queryset, tenant_id, snapshot: holds.Snapshot, kept: dict):
+    """Leave out rows under an object hold, and rows whose parent row is held; counts them in `kept`."""
     model = queryset.model
+    unheld = queryset
     held = snapshot.object_ids(tenant_id, model)
     if held:
-        queryset = queryset.exclude(pk__in=list(held))
+        unheld = unheld.exclude(pk__in=list(held))
     for field in model._meta.concrete_fields:
         if field.is_relation and field.many_to_one:
             parents = snapshot.object_ids(tenant_id, field.related_model)
             if parents:
-                queryset = queryset.exclude(**{f"{field.name}__in": list(parents)})
-    return queryset
+                unheld = unheld.exclude(**{f"{field.name}__in": list(parents)})
+    if unheld is not queryset:  # counted only when an object hold applies
+        count = queryset.count() - unheld.count()
+        if count:
+            kept.setdefault(model._meta.label_lower, {})["legal_hold"] = count
+    return unheld
 
 
 def _erase_entry(request, entry, kind, state, snapshot) -> None:
@@ -158,11 +163,7 @@ def _erase_entry(request, entry, kind, state, snapshot) -> None:
         if others.exists():
             state["kept"][label] = {"member_elsewhere": others.count()}
         queryset = queryset.filter(memberships__isnull=True)
-    unheld = _not_held(queryset, request.tenant_id, snapshot)
-    if unheld is not queryset:  # counted only when an object hold applies
-        kept = queryset.count() - unheld.count()
-        if kept:
-            state["kept"].setdefault(label, {})["legal_hold"] = kept
+    unheld = _not_held(queryset, request.tenant_id, snapshot, state["kept"])
     if kind == "anonymise":
         n = unheld.update(**entry.anonymise)
         _add(state["counts"], label, "anonymised", n)
@@ -223,34 +224,12 @@ def _subject_objects(request) -> models.QuerySet:
 
 def _erase_objects(request, state, snapshot) -> None:
     """Batched bucket deletes (delete_objects, 1000 keys), then the records closed and anonymised."""
-    queryset = _subject_objects(request)
-    unheld = _not_held(queryset, request.tenant_id, snapshot)
-    if unheld is not queryset:
-        kept = queryset.count() - unheld.count()
-        if kept:
-            state["kept"]["governance.storedobject"] = {"legal_hold": kept}
+    unheld = _not_held(_subject_objects(request), request.tenant_id, snapshot, state["kept"])
     prefixes = sorted(set(objectstore.PREFIXES.values()), key=len, reverse=True)
-    store = objectstore.backend()
-    table = connection.ops.quote_name(StoredObject._meta.db_table)
-    while True:
-        # One statement per batch closes the records and returns their keys (no ids sent back and
-        # forth); the bucket delete follows in the same transaction, so a failed delete rolls back.
-        select_sql, params = unheld.order_by("pk").values("pk")[:OBJECT_BATCH].query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
-                f"WHERE id IN (SELECT pk FROM ({select_sql}) AS batch) RETURNING key",
-                [timezone.now(), "erasure", *params],
-            )
-            keys = [key for (key,) in cursor.fetchall()]
-        if not keys:
-            break
-        store.delete_many(keys)
+    for keys in objectstore.delete_matching(unheld, reason="erasure", batch=OBJECT_BATCH):
         for key in keys:
             prefix = next((p for p in prefixes if key.startswith(p)), "other/")
             state["objects"][prefix] = state["objects"].get(prefix, 0) + 1
-        if len(keys) < OBJECT_BATCH:
-            break
 
 
 def _finish(request, state) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,6 +251,33 @@ def delete(objects: Iterable[StoredObject] | StoredObject, *, reason: str) -> in
     for o in live:
         o.deleted_at, o.deleted_reason = now, reason
     return closed
+
+
+def delete_matching(queryset, *, reason: str, batch: int = 1000) -> Iterator[list[str]]:
+    """Delete the live objects of `queryset` a batch at a time; yields each batch's keys.
+
+    Each batch is one statement that closes the records (and clears their subject index) and
+    returns their keys — no ids sent back and forth — then one bucket delete. Run it inside the
+    caller's transaction: a failed bucket delete rolls the batch's records back with it.
+    """
+    live = queryset.filter(deleted_at__isnull=True).order_by("pk").values("pk")
+    table = connection.ops.quote_name(StoredObject._meta.db_table)
+    store = backend()
+    while True:
+        select_sql, params = live[:batch].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
+                f"WHERE id IN (SELECT pk FROM ({select_sql}) AS batch) RETURNING key",
+                [timezone.now(), reason, *params],
+            )
+            keys = [key for (key,) in cursor.fetchall()]
+        if not keys:
+            return
+        store.delete_many(keys)
+        yield keys
+        if len(keys) < batch:
+            return
 
 
 def link(obj: StoredObject, *, actor, seconds: int = settings.MAX_LINK_SECONDS) -> str:
