@@ -50,27 +50,33 @@ def _write_entry(out, entry, queryset, on_rows) -> int:
         source = queryset.order_by("pk").iterator(chunk_size=CHUNK)
         convert = entry.export or (lambda obj: {"id": obj.pk})
     chunk: list = []
+
+    def flush():
+        nonlocal first, count
+        out.write((b"" if first else b",") + _dump(chunk)[1:-1])  # the array's items, without its brackets
+        first, count = False, count + len(chunk)
+        on_rows(len(chunk))
+        chunk.clear()
+
     for row in source:
         chunk.append(convert(row))
         if len(chunk) >= CHUNK:
-            out.write((b"" if first else b",") + _dump(chunk)[1:-1])
-            first, count = False, count + len(chunk)
-            on_rows(len(chunk))
-            chunk = []
+            flush()
     if chunk:
-        out.write((b"" if first else b",") + _dump(chunk)[1:-1])
-        count += len(chunk)
-        on_rows(len(chunk))
+        flush()
     out.write(b"]")
     return count
+
+
+def _exported_entries():
+    return [e for e in registry.entries() if e.export or e.export_fields]
 
 
 def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", on_rows=lambda n: None) -> dict:
     """Write the subject's archive into an open binary file; returns the manifest."""
     by_category = defaultdict(list)
-    for entry in registry.entries():
-        if entry.export or entry.export_fields:
-            by_category[entry.category].append(entry)
+    for entry in _exported_entries():
+        by_category[entry.category].append(entry)
     manifest = {
         "reference": reference,
         "organisation": tenant.name,
@@ -97,11 +103,7 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
 
 
 def count_rows(*, tenant, subject_index: str) -> int:
-    return sum(
-        datamap.rows(e, tenant_id=tenant.pk, subject_index=subject_index).count()
-        for e in registry.entries()
-        if e.export or e.export_fields
-    )
+    return sum(datamap.rows(e, tenant_id=tenant.pk, subject_index=subject_index).count() for e in _exported_entries())
 
 
 def build(*, request: DataSubjectRequest) -> StoredObject:
@@ -143,11 +145,11 @@ def run(*, request_id: str) -> bool:
         return False
     archive = build(request=request)
     with transaction.atomic():
+        if not set_status(request=request, status=Status.FULFILLED, actor="system:export", lease_until=None):
+            objectstore.delete(archive, reason="superseded")  # another worker finished it meanwhile
+            return False
         DataSubjectRequest.objects.filter(pk=request.pk).update(archive=archive, progress_done=F("progress_total"))
         link = objectstore.issue_download(archive, actor=request)
-        if not set_status(request=request, status=Status.FULFILLED, actor="system:export", lease_until=None):
-            objectstore.delete(archive, reason="superseded")
-            return False
         audit.record(action="privacy_request.exported", actor="system:export", tenant=request.tenant_id,
                      target=request, metadata={"archive": str(archive.pk), "bytes": archive.size})
         email = request.email
