@@ -9,6 +9,7 @@ from governance.errors import NotFound
 
 from . import intake
 from .models import DataSubjectRequest
+from .protocols import gpc
 from .serializers import FileRequestIn, RequestStatusOut
 from .throttles import PublicIntakeThrottle
 
@@ -32,7 +33,6 @@ class FileRequest(PublicAPIView):
             email=data.validated_data["email"],
             source=DataSubjectRequest.Source.API,
         )
-        filed.refresh_from_db()
         return Response(RequestStatusOut(filed).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -50,7 +50,9 @@ class VerifyRequest(PublicAPIView):
 
     @extend_schema(request=None, responses={200: RequestStatusOut})
     def post(self, request, token):
-        return Response(RequestStatusOut(intake.verify(token=token)).data)
+        confirmed = intake.verify(token=token)
+        gpc.honour_signal(request, tenant=confirmed.tenant, email=confirmed.email)  # the subject is known now
+        return Response(RequestStatusOut(confirmed).data)
 
 
 class ReissueExport(PublicAPIView):

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_http_methods
 from governance.errors import SightguardError
 
 from . import intake
-from .protocols import gpc
 from .models import DataSubjectRequest
+from .protocols import gpc
 from .throttles import PublicIntakeThrottle
 
 KINDS = [(k, DataSubjectRequest.Kind(k).label) for k in intake.PUBLIC_KINDS]

@@ -71,3 +71,14 @@ def test_the_signal_on_the_verification_page_records_the_subjects_opt_out(client
     assert client.post("/" + path, HTTP_SEC_GPC="1").status_code == 302
     opt_out = SaleOptOut.objects.get()
     assert (opt_out.tenant, opt_out.subject_index, opt_out.source) == (acme, blind_index("subject@example.org"), "gpc")
+
+
+def test_the_signal_on_the_api_verification_records_the_subjects_opt_out(client, acme, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/v1/privacy-requests/", {"tenant": acme.slug, "kind": "erasure", "regime": "gdpr",
+                                                  "email": "subject@example.org"}, content_type="application/json")
+    link = next(w for m in mail.outbox for w in m.body.split() if "/verify/" in w)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    response = client.post(f"/api/v1/privacy-requests/verify/{token}/", HTTP_SEC_GPC="1")
+    assert response.status_code == 200 and response.json()["status"] == "open"
+    assert SaleOptOut.objects.get().subject_index == blind_index("subject@example.org")
