@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import audit
 from .errors import SightguardError
-from .models import ConsentRecord, ConsentRevocation, Membership, Tenant, TermsVersion
+from .models import ConsentRecord, ConsentRevocation, Membership, Subprocessor, Tenant, TermsVersion
 
 
 class Status:
@@ -131,10 +132,6 @@ def withdrawn(*, tenant: Tenant | int, provider_key: str | None) -> str | None:
     """
     if provider_key is None:
         return None
-    from django.db.models import Exists, OuterRef
-
-    from .models import Subprocessor
-
     current = (
         TermsVersion.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
         .annotate(names=Exists(Subprocessor.objects.filter(terms=OuterRef("pk"), provider_key=provider_key)))

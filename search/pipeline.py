@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from governance import audit, consent, objectstore
-from governance.models import StoredObject
+from governance.models import StoredObject, Tenant
 
 from . import matching
 from .models import SearchJob, UsageEvent
@@ -250,8 +250,6 @@ def retain_image(*, job: SearchJob) -> StoredObject | None:
     """Tenant opt-in (Tenant.retain_cleaned_images_days > 0): keep a copy of the cleaned (and
     blurred) image for that many days under retained/images/, reachable only through one-hour
     links. Recorded with the blind index of the searcher's e-mail, so erasure and export find it."""
-    from governance.models import Tenant
-
     if SearchJob.tenant.is_cached(job):  # read with the job, in this same task
         days = job.tenant.retain_cleaned_images_days
     else:
