@@ -58,20 +58,20 @@ def sweep(*, now=None) -> SweepRun:
     return run
 
 
-def _is_held(obj: StoredObject, cache: dict) -> bool:
+def _is_held(obj: StoredObject, snapshot: holds.Snapshot) -> bool:
     """Legal holds stop retention: they keep retained images, never transient ones (which must go)."""
     if obj.purpose != StoredObject.Purpose.RETAINED_IMAGE or obj.tenant_id is None:
         return False
-    if obj.tenant_id not in cache:
-        cache[obj.tenant_id] = holds.held_object_ids(tenant_id=obj.tenant_id, model=StoredObject)
-    return str(obj.pk) in cache[obj.tenant_id] or holds.subject_is_held(
-        tenant_id=obj.tenant_id, subject_index=obj.subject_index or "-"
+    return (
+        snapshot.tenant_is_held(obj.tenant_id)
+        or str(obj.pk) in snapshot.object_ids(obj.tenant_id, StoredObject)
+        or obj.subject_index in snapshot.subject_indexes(obj.tenant_id)
     )
 
 
 def delete_expired(*, now) -> tuple[int, int]:
     """Delete live objects past their deadline, in batches; returns (deleted, kept by a hold)."""
-    deleted, held_ids, hold_cache = 0, set(), {}
+    deleted, held_ids, snapshot = 0, set(), holds.Snapshot()
     due = StoredObject.objects.filter(deleted_at__isnull=True, deadline__lte=now).order_by("deadline", "pk")
     while True:
         batch = list(due.exclude(pk__in=held_ids)[:BATCH])
@@ -79,7 +79,7 @@ def delete_expired(*, now) -> tuple[int, int]:
             break
         doomed = []
         for obj in batch:
-            (held_ids.add(obj.pk) if _is_held(obj, hold_cache) else doomed.append(obj))
+            (held_ids.add(obj.pk) if _is_held(obj, snapshot) else doomed.append(obj))
         if not doomed:
             continue
         per_tenant = Counter(o.tenant_id for o in doomed)

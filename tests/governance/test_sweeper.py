@@ -126,3 +126,26 @@ def test_the_operator_sees_sweep_counts_in_the_admin(client, operator, alice):
     assert page.status_code == 200 and b"<td class=\"field-expired_deleted\">4</td>" in page.content
     client.force_login(alice.user)  # a tenant admin: platform housekeeping is not theirs
     assert client.get("/admin/governance/sweeprun/").status_code == 403
+
+
+def test_legal_holds_keep_retained_images_past_their_deadline_but_never_transient_ones(acme, alice):
+    from governance import holds
+
+    RETAINED = StoredObject.Purpose.RETAINED_IMAGE
+    day = timedelta(days=1)
+    of_subject = objectstore.put(purpose=RETAINED, data=b"p", content_type="image/jpeg", lifetime=day, tenant=acme,
+                                 subject_index="held-subject")
+    named = _put(acme, purpose=RETAINED, lifetime=day)
+    free = _put(acme, purpose=RETAINED, lifetime=day)
+    transient = _put(acme)
+    holds.set_hold(tenant=acme, scope="subject", subject_index="held-subject", reason="case 1", actor=alice.user)
+    holds.set_hold(tenant=acme, scope="object", object_type="governance.storedobject", object_id=str(named.pk),
+                   reason="case 2", actor=alice.user)
+    sweeper.sweep(now=timezone.now() + 2 * day)
+    live = set(StoredObject.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    assert live == {of_subject.pk, named.pk}
+    holds.set_hold(tenant=acme, scope="tenant", reason="case 3", actor=alice.user)
+    again, kept_by_tenant_hold = _put(acme), _put(acme, purpose=RETAINED, lifetime=day)
+    sweeper.sweep(now=timezone.now() + 2 * day)
+    assert not StoredObject.objects.filter(pk__in=[free.pk, transient.pk, again.pk], deleted_at__isnull=True).exists()
+    assert StoredObject.objects.filter(pk=kept_by_tenant_hold.pk, deleted_at__isnull=True).exists()
