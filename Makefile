@@ -14,7 +14,11 @@ $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) var/dev-keys.json
+
+# Development keys of the embedded default (settings never write files; production sets real keys).
+var/dev-keys.json: | $(STAMP)
+	$(PY) -m config.devkeys $@
 
 migrate: setup
 	$(PY) manage.py migrate --no-input

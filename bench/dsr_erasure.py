@@ -68,9 +68,9 @@ def child_erasure(request_id, warm_request_id) -> dict:
     common.django_setup()
     from compliance import erasure
     from compliance.models import DataSubjectRequest
-    from governance.celery import freeze_loaded_objects
+    from config.celery import freeze_loaded_objects
 
-    freeze_loaded_objects()  # what a worker does when it is ready (governance/celery.py)
+    freeze_loaded_objects()  # what a worker does when it is ready (config/celery.py)
 
     # Warm-up on a tiny subject, like a worker's earlier tasks: imports, the URLconf (the completion
     # e-mail links the status page: ~0.3 s once per process), botocore's first delete_objects, ORM caches.

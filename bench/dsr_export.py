@@ -32,9 +32,9 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sg_bench5x"
 
 def child_idle(request_id) -> dict:
     common.django_setup()
-    from governance.celery import freeze_loaded_objects
+    from config.celery import freeze_loaded_objects
 
-    freeze_loaded_objects()  # what a worker does when it is ready (governance/celery.py)
+    freeze_loaded_objects()  # what a worker does when it is ready (config/celery.py)
     from compliance import export  # noqa: F401
     from compliance.models import DataSubjectRequest
     from governance import objectstore
@@ -46,9 +46,9 @@ def child_idle(request_id) -> dict:
 
 def child_export(request_id) -> dict:
     common.django_setup()
-    from governance.celery import freeze_loaded_objects
+    from config.celery import freeze_loaded_objects
 
-    freeze_loaded_objects()  # what a worker does when it is ready (governance/celery.py)
+    freeze_loaded_objects()  # what a worker does when it is ready (config/celery.py)
     from compliance import export
     from compliance.models import DataSubjectRequest
     from governance import objectstore

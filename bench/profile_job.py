@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 os.environ["VISION_PROVIDER"] = "gemini"
 os.environ.setdefault("GEMINI_API_KEY", "bench-key")

@@ -91,7 +91,7 @@ def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int
         DB_POOL_MAX_SIZE=str(pool),
         LOCAL_OBJECT_ROOT=object_root,
         LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="governance.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONPATH=str(ROOT),
     )
     for name in ("SECRET_KEY", "BLIND_INDEX_KEY"):
@@ -145,7 +145,7 @@ def run_worker(env: dict, ids: list[str], *, concurrency: int, timeout: float, l
     from search.models import SearchJob
 
     worker = subprocess.Popen(
-        [CELERY, "-A", "governance", "worker", "-Q", "provider,cpu", "-P", "threads", "-c", str(concurrency),
+        [CELERY, "-A", "config", "worker", "-Q", "provider,cpu", "-P", "threads", "-c", str(concurrency),
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -42,7 +42,7 @@ def peak_rss_mb() -> float:
 
 def django_setup():
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import warnings
 
     warnings.filterwarnings("ignore")

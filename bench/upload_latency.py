@@ -108,7 +108,7 @@ def main():
 
     port = free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "governance.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         env=env, cwd=ROOT,
     )
@@ -145,7 +145,7 @@ def main():
         subprocess.run(["redis-cli", "-n", "4", "FLUSHDB"], capture_output=True)
 
     os.environ["SIGHTGUARD_VAR_DIR"] = str(var)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

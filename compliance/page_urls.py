@@ -1,4 +1,4 @@
-"""The public privacy pages (mounted at /privacy/ by governance.urls)."""
+"""The public privacy pages (mounted at /privacy/ by config.urls)."""
 
 from django.urls import path
 

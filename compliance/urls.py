@@ -1,4 +1,4 @@
-"""API routes (mounted under /api/v1/ by governance.urls); the public pages are in page_urls."""
+"""API routes (mounted under /api/v1/ by config.urls); the public pages are in page_urls."""
 
 from django.urls import path
 

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
-from governance import celery_app, objectstore
+from config import celery_app
+from governance import objectstore
 from governance.models import Membership
 from governance.tenants import add_member, create_tenant
 

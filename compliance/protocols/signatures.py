@@ -11,8 +11,7 @@ self-signed certificate into var/ and says so loudly; with DEBUG off they are re
 import base64
 import binascii
 import datetime
-import sys
-import warnings
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +24,8 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.settings import env, env_bool
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_BYTES = 64
 
@@ -79,20 +79,16 @@ def _dev_dir() -> Path:
 @lru_cache(maxsize=1)
 def processor_keys() -> tuple[rsa.RSAPrivateKey, bytes]:
     """(private key, certificate PEM) used to sign OpenDSR responses and callbacks."""
-    key_pem, cert_pem = env("OPENDSR_PRIVATE_KEY"), env("OPENDSR_CERTIFICATE")
+    key_pem, cert_pem = settings.OPENDSR_PRIVATE_KEY, settings.OPENDSR_CERTIFICATE
     if key_pem and cert_pem:
         key = serialization.load_pem_private_key(key_pem.encode(), password=None)
         return key, cert_pem.encode()
-    if not env_bool("DEBUG", True):  # the settings' own rule for development keys
+    if not settings.DEBUG:  # the settings' own rule for development keys
         raise ImproperlyConfigured("OPENDSR_PRIVATE_KEY and OPENDSR_CERTIFICATE must be set when DEBUG is off.")
     bundle = _dev_dir() / "opendsr-dev-key-and-cert.pem"
     if not bundle.exists():
         _write_dev_bundle(bundle)
-    if "pytest" not in sys.modules:
-        warnings.warn(
-            f"OPENDSR IS SIGNING WITH A GENERATED DEVELOPMENT KEY ({bundle}), self-signed. Never in production.",
-            stacklevel=2,
-        )
+    logger.warning("OpenDSR is signing with a generated, self-signed development key (%s). Never in production.", bundle)
     data = bundle.read_bytes()
     marker = b"-----BEGIN CERTIFICATE-----"
     key = serialization.load_pem_private_key(data[: data.index(marker)], password=None)
@@ -131,7 +127,7 @@ def _write_dev_bundle(path: Path) -> None:
 def processor_domain() -> str:
     from urllib.parse import urlsplit
 
-    return env("OPENDSR_PROCESSOR_DOMAIN") or urlsplit(settings.SITE_URL).hostname or "localhost"
+    return settings.OPENDSR_PROCESSOR_DOMAIN or urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def sign_rsa(body: bytes) -> str:

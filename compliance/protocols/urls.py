@@ -1,4 +1,4 @@
-"""Mounted at the site root by governance.urls: DRP under /v1/, OpenDSR under /opendsr/."""
+"""Mounted at the site root by config.urls: DRP under /v1/, OpenDSR under /opendsr/."""
 
 from django.urls import path
 

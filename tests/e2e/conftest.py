@@ -98,7 +98,7 @@ class Worker:
     def start(self, *, queues="cpu,provider,default", pool="threads", concurrency=4):
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "governance", "worker", "-Q", queues, "-P", pool, "-c", str(concurrency),
+            [str(BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-P", pool, "-c", str(concurrency),
              "--without-mingle", "--without-gossip", "-l", "info"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
@@ -121,7 +121,7 @@ class Worker:
 @pytest.fixture
 def worker(real_stack, moto_s3, settings, tmp_path):
     """A real Celery worker process on Redis, the test database and the S3 server (start it yourself)."""
-    from governance import celery_app
+    from config import celery_app
 
     celery_app.conf.task_always_eager = False
     env = {

@@ -9,7 +9,7 @@ from django.urls import path
 
 from compliance.models import DataSubjectRequest
 from governance.admin_base import ReadOnlyAdmin
-from governance.urls import urlpatterns as project_urlpatterns
+from config.urls import urlpatterns as project_urlpatterns
 
 probe_site = admin.AdminSite(name="probe")
 

@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_next_run_and_nothing_due_rema
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": f"{base}/{name}", "DJANGO_SETTINGS_MODULE": "governance.settings", "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "DATABASE_URL": f"{base}/{name}", "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONWARNINGS": "ignore"}
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, capture_output=True)
         _python(SEED, env)

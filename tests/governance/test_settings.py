@@ -26,12 +26,27 @@ def test_production_refuses_development_keys(tmp_path):
     assert "BLIND_INDEX_KEY, FIELD_ENCRYPTION_KEY" in result.stderr
 
 
-def test_the_embedded_default_generates_keys_once_and_warns(tmp_path):
+def devkeys(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_KEYS}
+    env["SIGHTGUARD_VAR_DIR"] = str(tmp_path)
+    return subprocess.run([sys.executable, "-m", "config.devkeys"], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_the_embedded_default_refuses_to_start_without_its_key_file(tmp_path):
+    result = manage("check", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "config.devkeys" in result.stderr
+    assert not (tmp_path / "dev-keys.json").exists()  # settings create nothing
+
+
+def test_the_embedded_default_keys_are_written_once_and_warned_about(tmp_path):
+    assert devkeys(tmp_path).returncode == 0
+    keys = (tmp_path / "dev-keys.json").read_text()
+    assert (tmp_path / "dev-keys.json").stat().st_mode & 0o077 == 0
     first = manage("check", tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "DEVELOPMENT KEYS" in first.stderr
-    keys = (tmp_path / "dev-keys.json").read_text()
-    assert manage("check", tmp_path=tmp_path).returncode == 0
+    assert devkeys(tmp_path).returncode == 0
     assert (tmp_path / "dev-keys.json").read_text() == keys
 
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from compliance.requests import file_request
-from governance import celery_app, support, tasks
+from config import celery_app
+from governance import support, tasks
 from governance.models import AccessRequest, AuditEvent, SupportStaff
 from tests.governance.support_fixtures import ask, end_grant, grant, make_archive, make_job, make_support, sam  # noqa: F401
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance import celery_app, objectstore, sweeper
+from config import celery_app
+from governance import objectstore, sweeper
 from governance.models import AuditEvent, StoredObject, SweepRun
 
 pytestmark = pytest.mark.django_db

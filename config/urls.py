@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from governance import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", include("compliance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("compliance.protocols.urls")),  # DRP /v1/..., OpenDSR /opendsr/... (issue 8)
+    path("", include("compliance.protocols.urls")),  # DRP /v1/..., OpenDSR /opendsr/...
     path("objects/local/<str:token>", views.local_object, name="local-object"),
     path("downloads/<str:token>", views.download, name="download"),
     path("privacy/", include("compliance.page_urls")),

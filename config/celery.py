@@ -3,7 +3,7 @@ import os
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_ready
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("sightguard")
 app.config_from_object("django.conf:settings", namespace="CELERY")

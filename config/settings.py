@@ -7,13 +7,9 @@ DEBUG off, start-up refuses those development keys.
 
 import json
 import os
-import secrets
-import sys
-import warnings
 from pathlib import Path
 
 import dj_database_url
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,43 +40,24 @@ DEBUG = env_bool("DEBUG", True)
 
 # --- secrets -------------------------------------------------------------------------------------
 
-_DEV_KEYS_FILE = VAR_DIR / "dev-keys.json"
-
-
-def _development_keys() -> dict:
-    if _DEV_KEYS_FILE.exists():
-        return json.loads(_DEV_KEYS_FILE.read_text())
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    keys = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
-    }
-    _DEV_KEYS_FILE.write_text(json.dumps(keys))
-    _DEV_KEYS_FILE.chmod(0o600)
-    return keys
-
-
+# The embedded default reads development keys from this file (written by `python -m config.devkeys`,
+# which `make` runs); a system check warns while they are in use, and DEBUG off refuses them.
+DEV_KEYS_FILE = VAR_DIR / "dev-keys.json"
 DEVELOPMENT_KEYS_IN_USE = sorted(
     name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY") if not env(name)
 )
-if DEVELOPMENT_KEYS_IN_USE:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DEBUG is off but these keys are not set: "
-            + ", ".join(DEVELOPMENT_KEYS_IN_USE)
-            + ". Development keys are refused in production."
-        )
-    _dev = _development_keys()
-    if "pytest" not in sys.modules:
-        warnings.warn(
-            "SIGHTGUARD IS USING GENERATED DEVELOPMENT KEYS ("
-            + ", ".join(DEVELOPMENT_KEYS_IN_USE)
-            + f") from {_DEV_KEYS_FILE}. Never use them in production.",
-            stacklevel=1,
-        )
-else:
-    _dev = {}
+if DEVELOPMENT_KEYS_IN_USE and not DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is off but these keys are not set: "
+        + ", ".join(DEVELOPMENT_KEYS_IN_USE)
+        + ". Development keys are refused in production."
+    )
+if DEVELOPMENT_KEYS_IN_USE and not DEV_KEYS_FILE.exists():
+    raise ImproperlyConfigured(
+        f"No keys are set and {DEV_KEYS_FILE} does not exist: run `python -m config.devkeys` (make does) "
+        "for development keys, or set " + ", ".join(DEVELOPMENT_KEYS_IN_USE) + "."
+    )
+_dev = json.loads(DEV_KEYS_FILE.read_text()) if DEVELOPMENT_KEYS_IN_USE else {}
 
 SECRET_KEY = env("SECRET_KEY") or _dev["SECRET_KEY"]
 # A comma-separated list: the first key encrypts, every key decrypts (rotation by re-saving).
@@ -120,8 +97,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "governance.urls"
-WSGI_APPLICATION = "governance.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "governance.User"
 
 TEMPLATES = [
@@ -150,7 +127,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 # DB_POOL_MAX_SIZE > 0 (PostgreSQL only): a psycopg connection pool of at most that many connections
 # per process (Django >= 5.1, psycopg_pool). Meant for a thread-pool worker (`-P threads -c 128`): a
@@ -181,7 +157,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing directory
 
 # --- security (check --deploy is clean with DEBUG off) ---------------------------------------------
 
@@ -212,7 +187,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "privacy@sightguard.localhost"
 # --- REST framework ------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["compliance.protocols.gpc.GpcApiKeyAuthentication"],  # + Sec-GPC (issue 8)
+    "DEFAULT_AUTHENTICATION_CLASSES": ["compliance.protocols.gpc.GpcApiKeyAuthentication"],  # API keys, and the Sec-GPC header
     "DEFAULT_PERMISSION_CLASSES": ["governance.api_auth.IsTenantMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
@@ -263,6 +238,14 @@ MAX_LINK_SECONDS = 3600
 # Data-subject erasure (compliance.erasure): a pause after each committed step, 0 in production;
 # the end-to-end test sets it so it can kill a real worker between steps.
 ERASURE_STEP_PAUSE_SECONDS = float(env("ERASURE_STEP_PAUSE_SECONDS") or 0)
+
+# --- data-subject request protocols (DRP, OpenDSR) ---------------------------------------------------
+
+# OpenDSR responses and callbacks are signed with this key and certificate (PEM). Unset with DEBUG
+# on, a self-signed development pair is generated on first use.
+OPENDSR_PRIVATE_KEY = env("OPENDSR_PRIVATE_KEY")
+OPENDSR_CERTIFICATE = env("OPENDSR_CERTIFICATE")
+OPENDSR_PROCESSOR_DOMAIN = env("OPENDSR_PROCESSOR_DOMAIN")
 
 # --- search pipeline -----------------------------------------------------------------------------
 
