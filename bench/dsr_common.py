@@ -74,9 +74,9 @@ def seed_subject(*, tenant, email: str, jobs: int, results_per_job: int, objects
     from django.db import connection
     from django.utils import timezone
 
-    from governance import objectstore
     from governance.models import StoredObject
-    from governance.tenants import add_member
+    from governance.storage import objectstore
+    from governance.tenancy.tenants import add_member
     from search.models import Document, SearchJob
 
     membership, _ = add_member(tenant=tenant, email=email)

@@ -147,8 +147,8 @@ def main():
     server = common.start_s3()
     try:
         common.fresh_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-        from governance.models import StoredObject, Tenant
-        from governance.tenants import create_tenant
+        from governance.models import StoredObject
+        from governance.tenancy.tenants import create_tenant
         from search.models import SearchJob, UsageEvent
 
         tenant, _, _ = create_tenant(slug="acme", name="Acme", admin_email="admin@acme.example")

@@ -37,7 +37,7 @@ def child_idle(request_id) -> dict:
     freeze_loaded_objects()  # what a worker does when it is ready (config/celery.py)
     from compliance import export  # noqa: F401
     from compliance.models import DataSubjectRequest
-    from governance import objectstore
+    from governance.storage import objectstore
 
     objectstore.backend().client  # noqa: B018
     DataSubjectRequest.objects.filter(pk=request_id).exists()
@@ -51,7 +51,7 @@ def child_export(request_id) -> dict:
     freeze_loaded_objects()  # what a worker does when it is ready (config/celery.py)
     from compliance import export
     from compliance.models import DataSubjectRequest
-    from governance import objectstore
+    from governance.storage import objectstore
 
     objectstore.backend().client  # noqa: B018
     request = DataSubjectRequest.objects.select_related("tenant").get(pk=request_id)
@@ -126,7 +126,7 @@ def main():
 
         from compliance.models import DataSubjectRequest
         from compliance.requests import file_request
-        from governance.tenants import create_tenant
+        from governance.tenancy.tenants import create_tenant
 
         tenant, _, _ = create_tenant(slug="acme", name="Acme", admin_email="admin@acme.example")
         common.seed_subject(tenant=tenant, email="other@example.com", jobs=2000, results_per_job=3, objects=0)

@@ -57,7 +57,7 @@ def run(args) -> None:
     from bench.provider_throughput import small_jpeg
     from governance import consent
     from governance.models import Membership
-    from governance.tenants import add_member, create_tenant
+    from governance.tenancy.tenants import add_member, create_tenant
     from search import pipeline
     from search.models import SearchJob
 

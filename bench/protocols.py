@@ -25,6 +25,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+
 from bench.testdb import run_in_test_database  # noqa: E402
 
 RUNS, CALLS = 5, 100
@@ -58,8 +59,13 @@ def run():
     from compliance.protocols import drp, signatures
     from compliance.protocols.models import DrpAgent
     from compliance.requests import file_request
-    from governance.tenants import create_tenant
-    from tests.compliance.protocols.fixtures import exercise_claims, make_controller, pair, sign
+    from governance.tenancy.tenants import create_tenant
+    from tests.compliance.protocols.fixtures import (
+        exercise_claims,
+        make_controller,
+        pair,
+        sign,
+    )
 
     tenant, membership, api_key = create_tenant(slug="acme", admin_email="alice@acme.example")
     key = nacl.signing.SigningKey.generate()

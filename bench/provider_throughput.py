@@ -120,7 +120,7 @@ def queue_jobs(n: int, *, face_blur: bool = True) -> tuple[list[str], float]:
 
     from governance import consent
     from governance.models import Membership, Tenant
-    from governance.tenants import add_member, create_tenant
+    from governance.tenancy.tenants import add_member, create_tenant
     from search import pipeline
 
     redis.Redis.from_url(REDIS_URL).flushdb()

@@ -8,7 +8,7 @@ INSERT ... SELECT generate_series, VACUUMs, and times in a fresh subprocess each
 
 - floor: keyset batches of 10k ids (SELECT id ... WHERE id > cursor ORDER BY id LIMIT 10000, then
   DELETE ... WHERE id = ANY(%s)), one transaction each, psycopg only (FACTS.md's "batched floor");
-- sweep: retention.enforce() over every category and tenant, as the hourly task runs it.
+- sweep: enforce.enforce() over every category and tenant, as the hourly task runs it.
 
 Peak memory is ru_maxrss of the subprocess that did the work (it includes the interpreter and
 Django: the idle figure is printed too). Medians of --repeat runs. Results also go to
@@ -56,7 +56,6 @@ def django_setup():
 
 def child_idle() -> dict:
     django_setup()
-    from governance import retention  # noqa: F401  (everything the sweep imports)
     from governance.models import Tenant
 
     Tenant.objects.count()
@@ -65,10 +64,10 @@ def child_idle() -> dict:
 
 def child_sweep() -> dict:
     django_setup()
-    from governance import retention
+    from governance.retention import enforce
 
     start = time.perf_counter()
-    report = retention.enforce(actor="system:bench")
+    report = enforce.enforce(actor="system:bench")
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,

@@ -24,6 +24,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+
 from bench.testdb import run_in_test_database  # noqa: E402
 
 RUNS, CALLS, PAGES = 5, 300, 30
@@ -46,28 +47,28 @@ def main():
 def run():
     from django.test import Client
 
-    from governance import support
     from governance.models import Membership
-    from governance.tenants import add_member, create_tenant
-    from tests.conftest import make_jpeg
+    from governance.support import grants, workflow
+    from governance.tenancy.tenants import add_member, create_tenant
     from search import pipeline
+    from tests.conftest import make_jpeg
 
     tenant, admin_membership, _ = create_tenant(slug="acme", admin_email="alice@acme.example")
     alice = admin_membership.user
     member, _ = add_member(tenant=tenant, email="bob@acme.example")
     jobs = [pipeline.create_job(tenant=tenant, user=member.user, image_bytes=make_jpeg(), context="c") for _ in range(60)]
-    sam = support.add_support_staff(email="sam@support.example")
+    sam = grants.add_support_staff(email="sam@support.example")
     for i in range(3):
-        request = support.open_request(
+        request = workflow.open_request(
             requester=sam, tenant=tenant, ticket=f"SUP-{i}", reason_code="customer_initiated_support",
             reason_text="bench", hours=8, objects=jobs[i * 20 : (i + 1) * 20],
         )  # fmt: skip
-        support.approve(request=request, actor=alice)
+        workflow.approve(request=request, actor=alice)
     job = jobs[-1]  # named by the last grant: the scan goes through all three
 
     floor = median_time(lambda: Membership.objects.filter(user_id=alice.pk, tenant_id=tenant.pk).exists(), CALLS)
-    customer = median_time(lambda: support.can_see_content(user=alice, obj=job), CALLS)
-    granted = median_time(lambda: support.can_see_content(user=sam, obj=job), CALLS)
+    customer = median_time(lambda: grants.can_see_content(user=alice, obj=job), CALLS)
+    granted = median_time(lambda: grants.can_see_content(user=sam, obj=job), CALLS)
 
     url = f"/admin/search/searchjob/{job.pk}/change/"
     alice_client, sam_client = Client(), Client()

@@ -6,7 +6,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.utils import timezone
 from django.utils.html import format_html
 
-from governance.admin_base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
 from governance.errors import SightguardError
 
 from . import deadlines, metrics, review

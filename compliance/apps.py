@@ -6,7 +6,7 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Data-subject requests"
 
     def ready(self):
-        from governance import tenants
+        from governance.tenancy import tenants
 
         from . import erasure, personal_data, protocols  # noqa: F401
 

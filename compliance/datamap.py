@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
-from governance import registry
-from governance.registry import PersonalData
+from governance.datamap import registry
+from governance.datamap.registry import PersonalData
 
 
 def has_tenant(model) -> bool:

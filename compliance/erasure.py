@@ -26,9 +26,12 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 
-from governance import audit, holds, objectstore, registry
+from governance import audit
 from governance.crypto import blind_index
+from governance.datamap import registry
 from governance.models import StoredObject
+from governance.retention import holds
+from governance.storage import objectstore
 
 from . import datamap, mail
 from .models import DataSubjectRequest, DenialReason, ErasureSuppression

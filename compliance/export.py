@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance import audit, objectstore, registry
+from governance import audit
+from governance.datamap import registry
 from governance.models import StoredObject
+from governance.storage import objectstore
 
 from . import datamap, mail
 from .models import DataSubjectRequest

@@ -1,11 +1,10 @@
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedEmailField, EncryptedTextField
-
-from django.conf import settings
 
 from governance.models import StoredObject, Tenant
 

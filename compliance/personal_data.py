@@ -1,6 +1,6 @@
-"""Compliance's entries in the personal-data registry (governance.registry)."""
+"""Compliance's entries in the personal-data registry (governance.datamap.registry)."""
 
-from governance import registry
+from governance.datamap import registry
 
 from .models import DataSubjectRequest
 
@@ -24,10 +24,10 @@ registry.register(
 
 # Retention (governance.retention): a request record is kept 24 months after its answer
 # (CCPA 7101); open requests (no closed_at) never expire.
-from governance import retention  # noqa: E402
 from governance.models import RetentionCategory  # noqa: E402
+from governance.retention import rules
 
-retention.register_target(
+rules.register_target(
     DataSubjectRequest,
     category=RetentionCategory.REQUEST_RECORD,
     timestamp_field="closed_at",

@@ -5,6 +5,7 @@ they learn of status changes by adding a callable to STATUS_LISTENERS (called af
 """
 
 from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 

@@ -3,8 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 
-from governance import audit, scoping
+from governance import audit
 from governance.errors import SightguardError
+from governance.tenancy import scoping
 
 from . import deadlines, mail
 from .models import DataSubjectRequest, DenialReason

@@ -43,6 +43,8 @@ DEBUG = env_bool("DEBUG", True)
 # The embedded default reads development keys from this file (written by `python -m config.devkeys`,
 # which `make` runs); a system check warns while they are in use, and DEBUG off refuses them.
 DEV_KEYS_FILE = VAR_DIR / "dev-keys.json"
+# Generated development keys (these, OpenDSR's signing key) are allowed only while DEBUG is on.
+ALLOW_DEVELOPMENT_KEYS = DEBUG
 DEVELOPMENT_KEYS_IN_USE = sorted(
     name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY") if not env(name)
 )
@@ -188,7 +190,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "privacy@sightguard.localhost"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["compliance.protocols.gpc.GpcApiKeyAuthentication"],  # API keys, and the Sec-GPC header
-    "DEFAULT_PERMISSION_CLASSES": ["governance.api_auth.IsTenantMember"],
+    "DEFAULT_PERMISSION_CLASSES": ["governance.api.authentication.IsTenantMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"public": env("PUBLIC_THROTTLE_RATE") or "30/hour"},

@@ -8,7 +8,7 @@ from governance import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("governance.api_urls")),
+    path("api/v1/", include("governance.urls")),
     path("api/v1/", include("search.urls")),
     path("api/v1/", include("compliance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

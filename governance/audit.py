@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AuditEvent, AuditHead
+from governance.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 _SAFE_SCALARS = (int, float, bool, type(None))

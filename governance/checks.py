@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from .crypto import check_encryption_key
+from governance.crypto import check_encryption_key
 
 
 @register()

@@ -19,9 +19,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from . import audit
-from .errors import SightguardError
-from .models import ConsentRecord, ConsentRevocation, Membership, Subprocessor, Tenant, TermsVersion
+from governance import audit
+from governance.errors import SightguardError
+from governance.models import (
+    ConsentRecord,
+    ConsentRevocation,
+    Membership,
+    Subprocessor,
+    Tenant,
+    TermsVersion,
+)
 
 
 class Status:

@@ -39,7 +39,7 @@ def check_encryption_key() -> None:
     django-encrypted-model-fields returns the ciphertext instead of raising on a wrong key, so we
     read back a canary written under the key in use when the database was first used.
     """
-    from .models import KeyCanary
+    from governance.models import KeyCanary
 
     try:
         canary = KeyCanary.objects.filter(pk=1).first()

@@ -1,5 +1,5 @@
-from . import registry
-from .models import AccessRequest, ApiKey, Membership, User
+from governance.datamap import registry
+from governance.models import AccessRequest, ApiKey, Membership, User
 
 registry.register(
     User,
@@ -29,11 +29,12 @@ registry.register(
 
 # Retention targets of governance itself (governance.retention). Bucket objects go through the
 # object store, which deletes the bytes and closes the record; the audit log is pruned only as a
-# prefix of its hash chain (retention._prune_audit).
+# prefix of its hash chain (enforce._prune_audit).
 from django.db.models import Q  # noqa: E402
 
-from . import objectstore, retention  # noqa: E402
-from .models import AuditEvent, RetentionCategory, StoredObject  # noqa: E402
+from governance.models import AuditEvent, RetentionCategory, StoredObject  # noqa: E402
+from governance.retention import rules
+from governance.storage import objectstore
 
 
 def _delete_stored_objects(target, ids, action) -> int:
@@ -45,7 +46,7 @@ for _purpose, _category in (
     (StoredObject.Purpose.RETAINED_IMAGE, RetentionCategory.RETAINED_IMAGE),
     (StoredObject.Purpose.EXPORT_ARCHIVE, RetentionCategory.EXPORT_ARCHIVE),
 ):
-    retention.register_target(
+    rules.register_target(
         StoredObject,
         category=_category,
         timestamp_field="created_at",
@@ -53,7 +54,7 @@ for _purpose, _category in (
         filter=Q(purpose=_purpose, deleted_at__isnull=True),
         handler=_delete_stored_objects,
     )
-retention.register_target(AuditEvent, category=RetentionCategory.AUDIT_EVENT, timestamp_field="created_at")
+rules.register_target(AuditEvent, category=RetentionCategory.AUDIT_EVENT, timestamp_field="created_at")
 
 registry.register(
     AccessRequest,
@@ -75,7 +76,7 @@ registry.register(
 )
 
 # Consent evidence is kept (it shows the tenant agreed); erasure only removes who acted.
-from .models import ConsentRecord, ConsentRevocation  # noqa: E402
+from governance.models import ConsentRecord, ConsentRevocation  # noqa: E402
 
 registry.register(
     ConsentRecord,

@@ -2,18 +2,19 @@
 
 from celery import shared_task
 
-from . import support, sweeper
+from governance.storage import sweeper
+from governance.support import mail, workflow
 
 
 @shared_task(acks_late=True)
 def expire_support_requests() -> int:
     """Celery beat, every minute: unanswered requests after 12 h, grants at their end."""
-    return support.expire_due()
+    return workflow.expire_due()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_access_request(request_id: int, event: str) -> int:
-    return support.send_notification(request_id=request_id, event=event)
+    return mail.send_notification(request_id=request_id, event=event)
 
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)

@@ -2,8 +2,8 @@ from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET
 
-from . import objectstore
-from .models import StoredObject
+from governance.models import StoredObject
+from governance.storage import objectstore
 
 
 def local_object(request, token):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from governance import scoping
-from governance.admin_base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.tenancy import scoping
 
 from .documents import add_document, remove_document
 from .models import Document, SearchJob, UsageEvent

@@ -6,8 +6,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from governance import scoping
 from governance.models import Tenant
+from governance.tenancy import scoping
 
 from . import usage
 from .models import UsageStatistics

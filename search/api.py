@@ -5,13 +5,17 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from governance import scoping
-from governance.api_auth import IsTenantAdmin, IsTenantMember
+from governance.api.authentication import IsTenantAdmin, IsTenantMember
+from governance.tenancy import scoping
 
 from . import pipeline
 from .documents import add_document, remove_document
 from .models import Document, SearchJob, SearchResult
-from .serializers import DocumentSerializer, SearchJobCreateSerializer, SearchJobSerializer
+from .serializers import (
+    DocumentSerializer,
+    SearchJobCreateSerializer,
+    SearchJobSerializer,
+)
 
 
 class DownloadLinkSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
-"""Search's entries in the personal-data registry (governance.registry)."""
+"""Search's entries in the personal-data registry (governance.datamap.registry)."""
 
-from governance import registry
+from governance.datamap import registry
 
 from .models import SearchJob, SearchResult
 
@@ -46,12 +46,12 @@ registry.register(
 # typed and what the model said, and keeps the row (status, provider, timings) for the tenant.
 from django.db.models import Q  # noqa: E402
 
-from governance import retention  # noqa: E402
 from governance.models import RetentionCategory  # noqa: E402
+from governance.retention import rules
 
 from .models import UsageEvent  # noqa: E402
 
-retention.register_target(
+rules.register_target(
     SearchJob,
     category=RetentionCategory.SEARCH_DESCRIPTION,
     timestamp_field="created_at",
@@ -60,5 +60,5 @@ retention.register_target(
     anonymised=Q(context="", description=""),
     stored_object="image",
 )
-retention.register_target(UsageEvent, category=RetentionCategory.USAGE_EVENT, timestamp_field="created_at")
-retention.register_target(SearchResult, category=RetentionCategory.SEARCH_RESULT, timestamp_field="created_at")
+rules.register_target(UsageEvent, category=RetentionCategory.USAGE_EVENT, timestamp_field="created_at")
+rules.register_target(SearchResult, category=RetentionCategory.SEARCH_RESULT, timestamp_field="created_at")

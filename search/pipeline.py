@@ -14,8 +14,9 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance import audit, consent, objectstore
+from governance import audit, consent
 from governance.models import StoredObject, Tenant
+from governance.storage import objectstore
 
 from . import matching
 from .models import SearchJob, UsageEvent
@@ -117,7 +118,9 @@ def prepare(*, job_id) -> bool:
 def blur_faces(*, job: SearchJob) -> int:
     """Blur the faces in the job's stored image, in place; returns how many. Idempotent: a blurred
     image has no face left to find, and an image without faces is left byte for byte as it was."""
-    from . import faces  # OpenCV and NumPy (~45 MB) load only where faces are blurred, not in web or export
+    from . import (
+        faces,  # OpenCV and NumPy (~45 MB) load only where faces are blurred, not in web or export
+    )
 
     image = open_clean(objectstore.read(job.image))
     blurred, count = faces.blur_faces(image)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from governance.api_content import ContentFieldsMixin
+from governance.api.content import ContentFieldsMixin
 
 from .documents import MAX_TEXT_CHARS, MAX_TITLE_CHARS
 from .models import Document, SearchJob

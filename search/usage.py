@@ -6,7 +6,8 @@ the same memory for ten searches or ten million.
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate

@@ -11,9 +11,9 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from config import celery_app
-from governance import objectstore
 from governance.models import Membership
-from governance.tenants import add_member, create_tenant
+from governance.storage import objectstore
+from governance.tenancy.tenants import add_member, create_tenant
 
 
 @pytest.fixture(autouse=True)
@@ -86,8 +86,8 @@ def operator(db):
 
 
 def _fresh_key(tenant, email):
-    from governance.api_keys import issue_key
     from governance.crypto import blind_index
+    from governance.tenancy.keys import issue_key
 
     membership = Membership.objects.get(tenant=tenant, user__email_index=blind_index(email))
     return issue_key(membership=membership)[1]

@@ -9,10 +9,17 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from governance import audit
-from governance.admin_base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
 
 from . import opendsr
-from .models import CallbackDelivery, DrpAgent, DrpRequest, DrpToken, OpenDsrController, OpenDsrRequest
+from .models import (
+    CallbackDelivery,
+    DrpAgent,
+    DrpRequest,
+    DrpToken,
+    OpenDsrController,
+    OpenDsrRequest,
+)
 
 
 @admin.register(DrpAgent)

@@ -6,7 +6,10 @@ Two ways in: every API call of a member (GpcApiKeyAuthentication, the project's 
 runs once per request) and the data-subject pages, which call honour_signal(request, tenant=, email=).
 """
 
-from governance.api_auth import ApiKeyAuthentication, ApiKeyAuthenticationScheme
+from governance.api.authentication import (
+    ApiKeyAuthentication,
+    ApiKeyAuthenticationScheme,
+)
 from governance.crypto import blind_index
 
 from ..models import DataSubjectRequest, SaleOptOut
@@ -30,7 +33,9 @@ def record_opt_out(*, tenant, subject_index: str, email) -> SaleOptOut:
     existing = SaleOptOut.objects.filter(tenant=tenant, subject_index=subject_index).first()
     if existing is not None:
         return existing
-    from .. import intake  # not at import time: DRF loads this module while governance.errors is importing DRF
+    from .. import (
+        intake,  # not at import time: DRF loads this module while governance.errors is importing DRF
+    )
 
     intake.file(
         tenant=tenant,

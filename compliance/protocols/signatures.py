@@ -19,11 +19,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def processor_keys() -> tuple[rsa.RSAPrivateKey, bytes]:
     if key_pem and cert_pem:
         key = serialization.load_pem_private_key(key_pem.encode(), password=None)
         return key, cert_pem.encode()
-    if not settings.DEBUG:  # the settings' own rule for development keys
+    if not settings.ALLOW_DEVELOPMENT_KEYS:
         raise ImproperlyConfigured("OPENDSR_PRIVATE_KEY and OPENDSR_CERTIFICATE must be set when DEBUG is off.")
     bundle = _dev_dir() / "opendsr-dev-key-and-cert.pem"
     if not bundle.exists():

@@ -8,7 +8,13 @@ import anthropic
 from django.conf import settings
 
 from ._common import context_text, for_status
-from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefused, ProviderUnavailable
+from .base import (
+    ImageInput,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 
 MAX_TOKENS = 1024
 

@@ -13,7 +13,13 @@ from google import genai
 from google.genai import errors, types
 
 from ._common import context_text, for_status
-from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefused, ProviderUnavailable
+from .base import (
+    ImageInput,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 
 SAFETY_FINISH = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION", "IMAGE_PROHIBITED_CONTENT"}
 

@@ -8,8 +8,13 @@ import openai
 from django.conf import settings
 
 from ._common import context_text, for_status
-from .base import ImageInput, ProviderError, ProviderNotConfigured, ProviderRefused, ProviderUnavailable
-
+from .base import (
+    ImageInput,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 
 _client_lock = threading.Lock()
 

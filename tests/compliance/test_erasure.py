@@ -11,11 +11,19 @@ from django.core import mail
 from compliance import erasure, review
 from compliance.models import DataSubjectRequest, ErasureSuppression
 from compliance.requests import file_request
-from governance import holds, objectstore
 from governance.audit import verify_chain
 from governance.crypto import blind_index
-from governance.models import ApiKey, AuditEvent, ConsentRecord, Membership, StoredObject, User
-from governance.tenants import add_member
+from governance.models import (
+    ApiKey,
+    AuditEvent,
+    ConsentRecord,
+    Membership,
+    StoredObject,
+    User,
+)
+from governance.retention import holds
+from governance.storage import objectstore
+from governance.tenancy.tenants import add_member
 from search.models import SearchJob, SearchResult
 
 from .conftest import searches

@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from compliance import export, review
 from compliance.requests import file_request
-from governance import objectstore, sweeper
 from governance.models import IssuedLink, StoredObject
+from governance.storage import objectstore, sweeper
 
 from .conftest import searches, token_of, verify_link
 
@@ -105,7 +105,7 @@ def test_the_archive_is_written_in_bounded_chunks(alice, bob):
 
 
 def test_an_export_of_one_tenant_shows_nothing_of_another(alice, bob, charlie, committed):
-    from governance.tenants import add_member
+    from governance.tenancy.tenants import add_member
 
     add_member(tenant=charlie.tenant, email=BOB)
     searches(bob, jobs=2)

@@ -63,7 +63,7 @@ def moto_s3(settings, monkeypatch):
     """A real S3-compatible HTTP server on loopback (moto_server), with one bucket."""
     import boto3
 
-    from governance import objectstore
+    from governance.storage import objectstore
 
     port = free_port()
     server = subprocess.Popen(

@@ -15,9 +15,9 @@ from django.utils import timezone
 from compliance import review, tasks
 from compliance.models import DataSubjectRequest, ErasureSuppression
 from compliance.requests import file_request
-from governance import objectstore
 from governance.crypto import blind_index
 from governance.models import AuditEvent, StoredObject, User
+from governance.storage import objectstore
 from search.models import SearchJob, SearchResult
 from tests.compliance.conftest import searches
 

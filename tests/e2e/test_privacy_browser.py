@@ -9,12 +9,11 @@ from django.core import mail
 
 from compliance import review
 from compliance.models import DataSubjectRequest
-from governance import objectstore
 from governance.crypto import blind_index
 from governance.models import StoredObject, User
+from governance.storage import objectstore
 from search.models import SearchJob
 from tests.compliance.conftest import searches, verify_link
-
 from tests.e2e.test_consent_browser import CHROMIUM, browser  # noqa: F401  (the same Playwright fixture)
 
 pytestmark = [

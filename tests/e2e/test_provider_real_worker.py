@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from governance.tenants import add_member, create_tenant
+from governance.tenancy.tenants import add_member, create_tenant
 from tests.conftest import Actor, make_jpeg
 from tests.fakes.fixtures import allow_provider, provider_server  # noqa: F401
 from tests.fakes.provider_server import Reply

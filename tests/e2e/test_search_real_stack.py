@@ -6,7 +6,7 @@ import time
 import pytest
 
 from governance.models import StoredObject
-from governance.tenants import add_member, create_tenant
+from governance.tenancy.tenants import add_member, create_tenant
 from search.models import SearchJob
 from tests.conftest import Actor, make_jpeg
 

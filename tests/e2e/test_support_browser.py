@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from governance import tasks
 from governance.models import AccessRequest, AuditEvent
-from tests.governance.support_fixtures import make_job, make_support
+from tests.governance.support.fixtures import make_job, make_support
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -52,9 +52,8 @@ def sign_in(browser, base, email, password):
 
 
 def test_support_asks_admin_approves_support_reads_grant_expires(audit_head, live_server, alice, bob, settings, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     from django.db import connections
+    from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used next to Playwright's event loop
     settings.SITE_URL = live_server.url

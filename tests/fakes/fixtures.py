@@ -37,7 +37,7 @@ def allow_provider(tenant, key: str) -> None:
 
     if key == "offline":
         return
-    from governance.tenants import add_member
+    from governance.tenancy.tenants import add_member
 
     admin = Membership.objects.filter(tenant=tenant, role=Membership.Role.ADMIN).select_related("user").first()
     if admin is None:

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from governance import consent
 from governance.errors import SightguardError
-from governance.models import AuditEvent, ConsentRecord, ConsentRevocation, Subprocessor, TermsVersion
+from governance.models import (
+    AuditEvent,
+    ConsentRecord,
+    ConsentRevocation,
+    Subprocessor,
+    TermsVersion,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +169,7 @@ def test_consent_evidence_is_immutable_but_its_person_can_be_erased(alice):
 
 
 def test_the_registry_lists_consent_evidence_as_anonymised(alice):
-    from governance import registry
+    from governance.datamap import registry
 
     for model in (ConsentRecord, ConsentRevocation):
         entry = registry.entry_for(model)

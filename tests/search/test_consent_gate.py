@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from governance import consent, objectstore
+from governance import consent
 from governance.models import AuditEvent, StoredObject, Subprocessor, TermsVersion
+from governance.storage import objectstore
 from search import pipeline
 from search.models import SearchJob, UsageEvent
 from tests.conftest import make_jpeg

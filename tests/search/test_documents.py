@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from governance import registry
+from governance.datamap import registry
 from governance.models import AuditEvent, RetentionCategory
 from search import matching
 from search.models import Document, SearchJob, SearchResult

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from governance import objectstore
 from governance.models import AuditEvent, StoredObject
+from governance.storage import objectstore
 from search import faces, pipeline
 from search.models import SearchJob
 from tests.search.test_search_jobs import upload

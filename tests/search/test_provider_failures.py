@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from governance import objectstore
 from governance.models import StoredObject
+from governance.storage import objectstore
 from search import pipeline
 from search.models import SearchJob, UsageEvent
 from tests.conftest import make_jpeg

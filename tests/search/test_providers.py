@@ -6,13 +6,18 @@ import json
 import pytest
 from PIL import Image
 
-from governance import objectstore
 from governance.models import StoredObject
+from governance.storage import objectstore
 from search.models import SearchJob
 from search.providers import INSTRUCTIONS, get_provider
 from search.sanitize import clean_image
 from tests.conftest import make_jpeg
-from tests.fakes.fixtures import FAKE_API_KEYS, allow_provider, provider_server, use_provider  # noqa: F401
+from tests.fakes.fixtures import (  # noqa: F401
+    FAKE_API_KEYS,
+    allow_provider,
+    provider_server,
+    use_provider,
+)
 from tests.fakes.provider_server import Reply
 
 from .providerwire import ALLOWED_BODY_KEYS, sent
@@ -46,7 +51,7 @@ def planted_jpeg() -> bytes:
 def searcher(db):
     """A member with ids distinctive enough to look for on the wire (no '1' hiding in headers)."""
     from governance.models import Tenant, User
-    from governance.tenants import add_member
+    from governance.tenancy.tenants import add_member
     from tests.conftest import Actor
 
     tenant = Tenant.objects.create(pk=876543, slug="initech-widgets", name="Initech Widgets Oy")

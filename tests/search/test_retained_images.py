@@ -6,8 +6,8 @@ from urllib.parse import urlparse
 import pytest
 from django.utils import timezone
 
-from governance import objectstore, sweeper
 from governance.models import AuditEvent, IssuedLink, LegalHold, StoredObject
+from governance.storage import objectstore, sweeper
 from search.models import SearchJob
 from tests.search.test_search_jobs import upload
 

@@ -7,8 +7,20 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from search.sanitize import ImageTooLarge, ImageUnreadable, UnsupportedImageType, clean_image
-from tests.search.corpus import CORPUS, MARKER_PREFIX, PLAIN_MARKERS, jpeg_with_markers, m, photo
+from search.sanitize import (
+    ImageTooLarge,
+    ImageUnreadable,
+    UnsupportedImageType,
+    clean_image,
+)
+from tests.search.corpus import (
+    CORPUS,
+    MARKER_PREFIX,
+    PLAIN_MARKERS,
+    jpeg_with_markers,
+    m,
+    photo,
+)
 
 
 @pytest.mark.parametrize("kind", sorted(CORPUS))
@@ -179,8 +191,8 @@ def test_sixteen_bit_and_cmyk_images_are_accepted():
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", sorted(CORPUS))
 def test_through_the_api_only_the_cleaned_image_is_stored(bob, kind):
-    from governance import objectstore
     from governance.models import StoredObject
+    from governance.storage import objectstore
 
     upload = io.BytesIO(CORPUS[kind]())
     upload.name = "IMG_0001 with a name.heic"

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from governance import objectstore
 from governance.models import AuditEvent, StoredObject
+from governance.storage import objectstore
 from search.models import SearchJob, UsageEvent
 from tests.conftest import make_jpeg
 
@@ -90,8 +90,8 @@ def test_without_a_key_the_api_refuses(client, acme):
 
 
 def test_a_wrong_or_revoked_key_is_refused(bob):
-    from governance.api_keys import revoke_key
     from governance.models import ApiKey
+    from governance.tenancy.keys import revoke_key
 
     bob.api.credentials(HTTP_AUTHORIZATION="Bearer sg_nothere_xxxxxxxx")
     assert bob.api.get("/api/v1/search-jobs/").json()["code"] == "invalid_api_key"

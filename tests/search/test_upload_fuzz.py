@@ -13,10 +13,12 @@ import struct
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from governance import objectstore
 from governance.models import StoredObject
+from governance.storage import objectstore
 from search.models import SearchJob
 from tests.search.corpus import CORPUS, exif_block, jpeg_with_markers, m, thumbnail_jpeg
 

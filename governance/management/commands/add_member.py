@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.errors import SightguardError
 from governance.models import Membership, Tenant
-from governance.tenants import add_member
+from governance.tenancy.tenants import add_member
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from governance import support
 from governance.errors import SightguardError
+from governance.support import grants
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, email, password, **options):
         try:
-            user = support.add_support_staff(email=email, password=password, actor="cli")
+            user = grants.add_support_staff(email=email, password=password, actor="cli")
         except SightguardError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from None
         self.stdout.write(f"user #{user.pk} is support staff")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from governance import bucket
+from governance.storage import bucket
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.errors import SightguardError
-from governance.tenants import create_tenant
+from governance.tenancy.tenants import create_tenant
 
 
 class Command(BaseCommand):

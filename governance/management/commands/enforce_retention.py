@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from governance import retention
 from governance.errors import SightguardError
 from governance.models import RetentionCategory, Tenant
+from governance.retention import enforce
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             bar.update(n)
 
         try:
-            report = retention.enforce(
+            report = enforce.enforce(
                 dry_run=dry_run, tenant=scope, category=category, actor="system:enforce_retention", progress=progress
             )
         except SightguardError as exc:

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from governance import api_keys
-from governance.conf import DEMO
+from governance.demo import DEMO
 from governance.models import ApiKey, Membership, Tenant
-from governance.tenants import add_member, create_tenant
+from governance.tenancy import keys
+from governance.tenancy.tenants import add_member, create_tenant
 
 
 class Command(BaseCommand):
@@ -23,8 +23,8 @@ class Command(BaseCommand):
                 # Keys are stored hashed, so a new run issues the member a fresh key and revokes the old.
                 membership = Membership.objects.get(tenant=tenant, role=Membership.Role.MEMBER)
                 for key in ApiKey.objects.filter(user=membership.user, revoked_at__isnull=True):
-                    api_keys.revoke_key(key=key, actor="cli")
-                _, raw_key = api_keys.issue_key(membership=membership, actor="cli")
+                    keys.revoke_key(key=key, actor="cli")
+                _, raw_key = keys.issue_key(membership=membership, actor="cli")
         self.stdout.write(
             "\n  Sightguard is starting on http://127.0.0.1:8000\n"
             f"  Admin:   http://127.0.0.1:8000/admin/   {DEMO['admin_email']} / {DEMO['admin_password']}\n"

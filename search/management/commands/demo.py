@@ -5,10 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image
 
-from governance import objectstore
-from governance.conf import DEMO
+from governance.demo import DEMO
 from governance.models import Membership, Tenant
-from governance.tenants import create_tenant
+from governance.storage import objectstore
+from governance.tenancy.tenants import create_tenant
 from search import pipeline
 from search.models import SearchJob
 

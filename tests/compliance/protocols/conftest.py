@@ -1,1 +1,6 @@
-from tests.compliance.protocols.fixtures import agent_key, callback_server, drp_agent, globex_agent  # noqa: F401
+from tests.compliance.protocols.fixtures import (  # noqa: F401
+    agent_key,
+    callback_server,
+    drp_agent,
+    globex_agent,
+)

@@ -74,7 +74,13 @@ def test_a_member_sees_no_protocol_admin(bob):
 def test_protocol_records_are_read_only_and_scoped(alice, charlie, operator, acme, drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
     from compliance.protocols.models import CallbackDelivery, DrpRequest
     from compliance.requests import set_status
-    from tests.compliance.protocols.fixtures import AGENT_ID, SUBJECT_EMAIL, exercise_claims, pair, sign
+    from tests.compliance.protocols.fixtures import (
+        AGENT_ID,
+        SUBJECT_EMAIL,
+        exercise_claims,
+        pair,
+        sign,
+    )
 
     client = Client()
     token = pair(client, AGENT_ID, agent_key)

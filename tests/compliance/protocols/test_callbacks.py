@@ -13,7 +13,14 @@ from compliance.protocols import callbacks, signatures
 from compliance.protocols.models import CallbackDelivery
 from compliance.requests import set_status
 from governance.models import AuditEvent
-from tests.compliance.protocols.fixtures import AGENT_ID, SUBJECT_EMAIL, exercise_claims, make_controller, pair, sign
+from tests.compliance.protocols.fixtures import (
+    AGENT_ID,
+    SUBJECT_EMAIL,
+    exercise_claims,
+    make_controller,
+    pair,
+    sign,
+)
 
 pytestmark = pytest.mark.django_db
 

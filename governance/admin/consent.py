@@ -1,0 +1,169 @@
+"""Admin pages for the generative-AI terms: the operator writes and publishes versions; a tenant
+admin reads the current version and its subprocessors and accepts or revokes on one page."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+
+from governance import consent
+from governance.admin.base import ReadOnlyAdmin
+from governance.errors import SightguardError
+from governance.models import (
+    ConsentOverview,
+    ConsentRecord,
+    Subprocessor,
+    Tenant,
+    TermsVersion,
+)
+from governance.tenancy import scoping
+
+
+def _is_tenant_admin(user) -> bool:
+    return bool(user.is_active and user.is_staff and scoping.administered_tenant_ids(user))
+
+
+class SubprocessorInline(admin.TabularInline):
+    model = Subprocessor
+    extra = 0
+    fields = ("provider_key", "company", "service", "purpose", "trust_url")
+
+    def _draft(self, request, obj):
+        return scoping.is_operator(request.user) and (obj is None or obj.published_at is None)
+
+    def has_view_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return self._draft(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._draft(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._draft(request, obj)
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(admin.ModelAdmin):
+    """Operator only. Drafts are edited here; "Publish" makes a draft the version to accept."""
+
+    list_display = ("version", "published_at", "requires_reacceptance", "providers")
+    fields = ("version", "requires_reacceptance", "text", "published_at")
+    readonly_fields = ("published_at",)
+    inlines = [SubprocessorInline]
+    actions = ["publish"]
+
+    @admin.display(description="subprocessors")
+    def providers(self, obj):
+        return ", ".join(str(s) for s in obj.subprocessors.all())
+
+    def has_module_permission(self, request):
+        return scoping.is_operator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+    def has_add_permission(self, request):
+        return scoping.is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.is_operator(request.user) and (obj is None or obj.published_at is None)
+
+    def has_delete_permission(self, request, obj=None):
+        return scoping.is_operator(request.user) and obj is not None and obj.published_at is None
+
+    def get_actions(self, request):
+        return super().get_actions(request) if scoping.is_operator(request.user) else {}
+
+    @admin.action(description="Publish the selected draft versions")
+    def publish(self, request, queryset):
+        for terms in queryset.filter(published_at__isnull=True).order_by("id"):
+            consent.publish(terms=terms, actor=request.user)
+            self.message_user(request, f"Published terms version {terms.version}.", messages.SUCCESS)
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    """The consent history: who accepted which version when, and any revocation."""
+
+    list_display = ("id", "tenant", "terms", "accepted_by", "accepted_at", "revoked_at")
+    list_select_related = ("tenant", "terms", "revocation")
+
+    @admin.display(description="revoked at")
+    def revoked_at(self, obj):
+        revocation = getattr(obj, "revocation", None)
+        return revocation.revoked_at if revocation else None
+
+
+@admin.register(ConsentOverview)
+class ConsentOverviewAdmin(admin.ModelAdmin):
+    """The page tenant admins accept and revoke on; the operator sees each tenant's status only."""
+
+    def has_module_permission(self, request):
+        return scoping.is_operator(request.user) or _is_tenant_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        # Only the page itself: no object pages behind it.
+        from django.urls import path
+
+        return [path("", self.admin_site.admin_view(self.changelist_view), name="governance_consentoverview_changelist")]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_module_permission(request):
+            raise PermissionDenied
+        user = request.user
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "AI terms and consent"}
+        if not _is_tenant_admin(user):  # the operator: status per tenant, no content, no actions
+            context["overview"] = [
+                (tenant, consent.consent_status(tenant=tenant)) for tenant in Tenant.objects.order_by("slug")
+            ]
+            context["current"] = consent.current_terms()
+            return TemplateResponse(request, "admin/governance/consent.html", context)
+
+        administered = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(user)).order_by("slug")
+        wanted = request.GET.get("tenant")
+        tenant = administered.filter(pk=wanted).first() if wanted and wanted.isdigit() else administered.first()
+        if tenant is None:
+            raise Http404
+        if request.method == "POST":
+            try:
+                if request.POST.get("action") == "accept":
+                    if request.POST.get("confirm") != "yes":
+                        raise SightguardError("Tick the box to confirm you accept the terms.", code="not_confirmed")
+                    consent.accept(tenant=tenant, version=request.POST.get("version", ""), actor=user)
+                    self.message_user(request, "You accepted the terms. Image search may now use the providers they name.", messages.SUCCESS)
+                elif request.POST.get("action") == "revoke":
+                    consent.revoke(tenant=tenant, actor=user)
+                    self.message_user(request, "Consent revoked: nothing more is sent to any provider.", messages.WARNING)
+                else:
+                    raise SightguardError("Unknown action.", code="invalid")
+            except SightguardError as exc:
+                self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+            return HttpResponseRedirect(f"{request.path}?tenant={tenant.pk}")
+        status = consent.consent_status(tenant=tenant)
+        context.update(
+            tenant=tenant,
+            tenants=administered if administered.count() > 1 else None,
+            status=status,
+            current=status.current,
+            subprocessors=list(status.current.subprocessors.all()) if status.current else [],
+            history=ConsentRecord.objects.filter(tenant=tenant).select_related("terms", "revocation")[:20],
+            can_accept=status.current is not None and not (
+                status.status == consent.Status.ACCEPTED and status.record.terms_id == status.current.pk
+            ),
+            can_revoke=status.record is not None and status.status != consent.Status.REVOKED,
+        )
+        return TemplateResponse(request, "admin/governance/consent.html", context)

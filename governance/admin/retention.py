@@ -1,0 +1,280 @@
+"""Admin for retention rules, legal holds and retention runs (imported from governance/admin.py).
+
+Thin: forms check with the domain's validators, saves go through governance.retention and
+governance.retention.holds (which audit), the dry run is one call to enforce.would_go.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+
+from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.errors import SightguardError
+from governance.models import (
+    LegalHold,
+    RetentionPolicy,
+    RetentionProgress,
+    RetentionRun,
+    Tenant,
+    TenantRetentionRule,
+)
+from governance.retention import enforce, holds, rules
+from governance.tenancy import scoping
+
+
+def _preview(modeladmin, request, pairs):
+    """Render the dry run for (tenant or None, category) pairs the user may see."""
+    rows = []
+    for tenant, category in pairs:
+        rows += enforce.would_go(tenant=tenant, category=category, actor=request.user)
+    rows = [r for r in rows if r["count"] or r["note"] not in ("", "no_rule")]
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Retention dry run: what would go now",
+        "rows": rows,
+        "total": sum(r["count"] for r in rows),
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/governance/retention_preview.html", context)
+
+
+# --- platform defaults (operator) ----------------------------------------------------------------
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RetentionPolicy
+        fields = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            rules.check_policy(
+                category=data["category"],
+                max_age=data["max_age"],
+                action=data["action"],
+                min_age=data["min_age"],
+                max_age_bound=data.get("max_age_bound"),
+            )
+        except SightguardError as exc:
+            raise ValidationError(exc.detail, code=exc.code) from exc
+        return data
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    """Operators set the defaults; tenant admins read them (and their bounds) and may preview."""
+
+    form = RetentionPolicyForm
+    list_display = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
+    actions = ["dry_run"]
+
+    def _may_view(self, request):
+        return scoping.is_operator(request.user) or (
+            request.user.is_active and request.user.is_staff and bool(scoping.administered_tenant_ids(request.user))
+        )
+
+    def has_module_permission(self, request):
+        return self._may_view(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_view(request)
+
+    def has_add_permission(self, request):
+        return scoping.is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        return actions if self._may_view(request) else {}
+
+    def save_model(self, request, obj, form, change):
+        rules.save_policy(policy=obj, actor=request.user)
+
+    @admin.action(description="Dry run: list what retention would delete now")
+    def dry_run(self, request, queryset):
+        categories = [p.category for p in queryset]
+        if scoping.is_operator(request.user):
+            pairs = [(None, c) for c in categories]
+        else:
+            tenants = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(request.user))
+            pairs = [(t, c) for t in tenants for c in categories]
+        return _preview(self, request, pairs)
+
+
+# --- tenant overrides (tenant admins) ------------------------------------------------------------
+
+
+class TenantRetentionRuleForm(forms.ModelForm):
+    class Meta:
+        model = TenantRetentionRule
+        fields = ("tenant", "category", "max_age", "action", "enabled")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            rules.check_tenant_rule(
+                category=data["category"], max_age=data["max_age"], action=data["action"], enabled=data["enabled"]
+            )
+        except SightguardError as exc:
+            raise ValidationError(exc.detail, code=exc.code) from exc
+        return data
+
+
+@admin.register(TenantRetentionRule)
+class TenantRetentionRuleAdmin(TenantScopedAdmin):
+    form = TenantRetentionRuleForm
+    list_display = ("tenant", "category", "max_age", "action", "enabled", "platform_bounds", "explanation")
+    list_filter = ("category",)
+    tenant_admin_can = ("add", "change", "delete")
+    operator_can = ()  # the operator sets the defaults; overrides are the tenant's
+    actions = ["dry_run"]
+
+    @admin.display(description="allowed")
+    def platform_bounds(self, obj):
+        policy = RetentionPolicy.objects.filter(category=obj.category).first()
+        if policy is None:
+            return "-"
+        return f"{policy.min_age} … {policy.max_age_bound or 'no limit'}"
+
+    @admin.display(description="what it covers")
+    def explanation(self, obj):
+        policy = RetentionPolicy.objects.filter(category=obj.category).first()
+        return policy.description if policy else ""
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("tenant", "category") if obj is not None else ()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # removals go one by one, each audited
+        return actions if self.has_view_permission(request) else {}
+
+    def save_model(self, request, obj, form, change):
+        rules.save_tenant_rule(rule=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        rules.delete_tenant_rule(rule=obj, actor=request.user)
+
+    @admin.action(description="Dry run: list what retention would delete now")
+    def dry_run(self, request, queryset):
+        return _preview(self, request, [(rule.tenant, rule.category) for rule in queryset.select_related("tenant")])
+
+
+# --- legal holds ---------------------------------------------------------------------------------
+
+
+class LegalHoldForm(forms.ModelForm):
+    subject_email = forms.EmailField(
+        required=False, help_text="For a subject hold: the person's e-mail. Only its keyed hash (blind index) is stored."
+    )
+
+    class Meta:
+        model = LegalHold
+        fields = ("tenant", "scope", "subject_email", "object_type", "object_id", "reason")
+        help_texts = {"reason": "Why the data must be kept (case, authority). Encrypted at rest."}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.hold_fields = holds.check_hold(
+                scope=data["scope"],
+                reason=data.get("reason", ""),
+                subject_email=data.get("subject_email", ""),
+                object_type=data.get("object_type", ""),
+                object_id=data.get("object_id", ""),
+            )
+        except SightguardError as exc:
+            raise ValidationError(exc.detail, code=exc.code) from exc
+        return data
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(TenantScopedAdmin):
+    """Holds are set (add) and released (action); never edited or deleted, so the record stays."""
+
+    form = LegalHoldForm
+    list_display = ("id", "tenant", "scope", "object_type", "object_id", "created_by", "created_at", "released_at", "released_by")
+    list_filter = ("scope", ("released_at", admin.EmptyFieldListFilter))
+    tenant_admin_can = ("add",)
+    operator_can = ("add",)
+    actions = ["release"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("tenant", "scope", "subject_email", "object_type", "object_id", "reason")
+        return ("tenant", "scope", "subject_index", "object_type", "object_id", "reason", "created_by", "created_at",
+                "released_at", "released_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else ()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions if self.has_view_permission(request) else {}
+
+    def save_model(self, request, obj, form, change):
+        hold = holds.set_hold(
+            tenant=form.cleaned_data["tenant"],
+            scope=form.cleaned_data["scope"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            subject_email=form.cleaned_data.get("subject_email", ""),
+            object_type=form.cleaned_data.get("object_type", ""),
+            object_id=form.cleaned_data.get("object_id", ""),
+        )
+        obj.pk = hold.pk
+        obj._state.adding = False
+
+    @admin.action(description="Release selected legal holds")
+    def release(self, request, queryset):
+        released = 0
+        for hold in queryset:  # already scoped to the tenants this user administers
+            released += holds.release_hold(hold=hold, actor=request.user)
+        self.message_user(request, f"Released {released} hold(s).", messages.SUCCESS)
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+class RetentionProgressInline(admin.TabularInline):
+    model = RetentionProgress
+    fields = ("category", "target", "tenant", "action", "processed", "done", "note", "cursor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "started_at", "status", "dry_run", "tenant", "category", "duration_seconds", "resumed", "actor")
+    list_filter = ("status", "dry_run")
+    inlines = [RetentionProgressInline]
+
+    def has_module_permission(self, request):
+        return scoping.is_operator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scoping.is_operator(request.user)

@@ -1,0 +1,271 @@
+"""Admin for support access: support staff ask, the tenant's admins decide, everyone sees the log.
+
+Thin: forms parse, governance.support decides. Support staff see their own requests; a tenant
+admin sees and decides their tenant's; the operator reads them all and decides none.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
+from governance.support import grants, workflow
+from governance.tenancy import scoping
+
+
+class AccessRequestForm(forms.ModelForm):
+    """What support staff fill in to ask."""
+
+    categories = forms.MultipleChoiceField(
+        choices=grants.Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Whole categories of the tenant's content.",
+    )
+    objects = forms.CharField(
+        label="named objects",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, type:id, e.g. search.searchjob:3f2a… (types: "
+        + ", ".join(grants.NAMEABLE_MODELS)
+        + ").",
+    )
+    hours = forms.IntegerField(min_value=1, max_value=grants.MAX_HOURS, initial=4, label="hours asked")
+
+    class Meta:
+        model = AccessRequest
+        fields = ("tenant", "ticket", "reason_code", "reason_text")
+
+    def clean_objects(self):
+        pairs = []
+        for line in self.cleaned_data["objects"].splitlines():
+            if not line.strip():
+                continue
+            label, sep, pk = line.strip().partition(":")
+            if not sep or not pk.strip():
+                raise forms.ValidationError("Write each object as type:id.")
+            pairs.append((label, pk))
+        return pairs
+
+
+class DecisionForm(forms.ModelForm):
+    """What a tenant admin fills in to decide."""
+
+    decision = forms.ChoiceField(
+        choices=[("", "---------"), ("approve", "Approve"), ("deny", "Deny"), ("revoke", "Revoke the grant")],
+        required=False,
+    )
+    grant_hours = forms.IntegerField(
+        min_value=1, max_value=grants.MAX_HOURS, required=False, help_text="Fewer hours than asked, or blank for all."
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    class Meta:
+        model = AccessRequest
+        fields = ()
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "ticket", "reason_code", "requester_label", "status", "hours_requested", "created_at", "approved_until")
+    list_filter = ("status", "reason_code")
+    change_list_template = "admin/governance/accessrequest/change_list.html"
+    detail_fields = (
+        "tenant", "requester_label", "ticket", "reason_code", "reason_text", "scope", "hours_requested", "status",
+        "created_at", "answer_by", "decided_by_label", "decided_at", "decision_comment", "hours_granted",
+        "approved_until", "ended_at", "accesses",
+    )  # fmt: skip
+
+    # --- who sees what ---------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("tenant", "requester", "decided_by")
+        user = request.user
+        if scoping.is_operator(user):
+            return queryset
+        mine = queryset.filter(requester_id=user.pk) if grants.is_support(user) else queryset.none()
+        return mine | queryset.filter(tenant_id__in=scoping.administered_tenant_ids(user))
+
+    def _involved(self, request) -> bool:
+        user = request.user
+        return user.is_staff and (
+            scoping.is_operator(user) or grants.is_support(user) or bool(scoping.administered_tenant_ids(user))
+        )
+
+    def has_module_permission(self, request):
+        return self._involved(request)
+
+    def has_view_permission(self, request, obj=None):
+        if not self._involved(request):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request):
+        return request.user.is_staff and grants.is_support(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # "Change" is deciding: only the tenant's admins (support.py re-checks every rule).
+        user = request.user
+        if scoping.is_operator(user):
+            return False
+        tenants = scoping.administered_tenant_ids(user)
+        return bool(tenants) and (obj is None or obj.tenant_id in tenants)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- forms -----------------------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = DecisionForm if obj is not None else AccessRequestForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("tenant", "ticket", "reason_code", "reason_text", "categories", "objects", "hours")
+        decide = ("decision", "grant_hours", "comment") if self.has_change_permission(request, obj) else ()
+        return (*self.detail_fields, *decide)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.detail_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant":
+            kwargs["queryset"] = Tenant.objects.order_by("slug")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if not change:
+                created = workflow.open_request(
+                    requester=request.user,
+                    tenant=data["tenant"],
+                    ticket=data["ticket"],
+                    reason_code=data["reason_code"],
+                    reason_text=data["reason_text"],
+                    hours=data["hours"],
+                    categories=data["categories"],
+                    objects=data["objects"],
+                )
+                obj.__dict__.update(created.__dict__)
+            elif data.get("decision") == "approve":
+                workflow.approve(request=obj, actor=request.user, hours=data.get("grant_hours"), comment=data["comment"])
+            elif data.get("decision") == "deny":
+                workflow.deny(request=obj, actor=request.user, comment=data["comment"])
+            elif data.get("decision") == "revoke":
+                workflow.revoke(request=obj, actor=request.user, comment=data["comment"])
+        except grants.SupportError as exc:
+            request._support_refusal = exc
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def log_addition(self, request, obj, message):
+        if obj.pk:
+            return super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if refusal := getattr(request, "_support_refusal", None):
+            self.message_user(request, f"{refusal.detail} ({refusal.code})", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        self.message_user(request, f"Request #{obj.pk} sent to the tenant's admins.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:governance_accessrequest_change", args=[obj.pk]))
+
+    def response_change(self, request, obj):
+        if refusal := getattr(request, "_support_refusal", None):
+            self.message_user(request, f"{refusal.detail} ({refusal.code})", messages.ERROR)
+        else:
+            obj.refresh_from_db()
+            self.message_user(request, f"Request #{obj.pk} is now {obj.get_status_display().lower()}.", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    # --- display ---------------------------------------------------------------------------------
+
+    @admin.display(description="requested by")
+    def requester_label(self, obj):
+        return _person(obj.requester)
+
+    @admin.display(description="decided by")
+    def decided_by_label(self, obj):
+        return _person(obj.decided_by) if obj.decided_by_id else "-"
+
+    @admin.display(description="scope")
+    def scope(self, obj):
+        parts = [grants.Category(c).label for c in obj.scope_categories]
+        parts += [f"{o['type']} {o['id']}" for o in obj.scope_objects]
+        return format_html_join(", ", "{}", ((p,) for p in parts)) or "-"
+
+    @admin.display(description="accesses under this request")
+    def accesses(self, obj):
+        events = AuditEvent.objects.filter(
+            tenant_id=obj.tenant_id, action="support.content_viewed", metadata__request=obj.pk
+        ).order_by("id")
+        rows = [(e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.target_type, e.target_id, ", ".join(e.metadata.get("fields", []))) for e in events]
+        if not rows:
+            return "none"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} {} {} ({})</li>", rows))
+
+    # --- the tenant's access-transparency page ---------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.transparency_view)
+        return [path("transparency/", view, name="governance_accessrequest_transparency"), *super().get_urls()]
+
+    def transparency_view(self, request):
+        user = request.user
+        if scoping.is_operator(user):
+            tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
+        else:
+            tenant_ids = list(scoping.administered_tenant_ids(user))
+        if not tenant_ids:
+            return HttpResponseRedirect(reverse("admin:index"))
+        requests = AccessRequest.objects.filter(tenant_id__in=tenant_ids).select_related("tenant", "requester", "decided_by")
+        events = list(workflow.transparency_events(tenant_ids)[:500])
+        people = _people_by_label(e.actor for e in events)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Support access transparency",
+            "opts": self.model._meta,
+            "requests": [(r, _person(r.requester), _person(r.decided_by) if r.decided_by_id else "") for r in requests],
+            "events": [(e, people.get(e.actor, e.actor)) for e in events],
+        }
+        return TemplateResponse(request, "admin/governance/accessrequest/transparency.html", context)
+
+
+def _person(user) -> str:
+    return f"{user.email} (#{user.pk})" if user else "-"
+
+
+def _people_by_label(labels) -> dict:
+    ids = {int(label.split(":")[1]) for label in labels if label.startswith("user:")}
+    return {f"user:{u.pk}": _person(u) for u in User.objects.filter(pk__in=ids)}
+
+
+@admin.register(SupportStaff)
+class SupportStaffAdmin(admin.ModelAdmin):
+    """The operator names support staff (manage.py add_support_staff does the same)."""
+
+    list_display = ("id", "user", "active", "created_at")
+    readonly_fields = ("user", "created_at")
+
+    def _operator(self, request):
+        return scoping.is_operator(request.user)
+
+    def has_module_permission(self, request):
+        return self._operator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

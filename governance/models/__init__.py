@@ -1,0 +1,61 @@
+"""Governance models, one module per concept; imported here so Django finds them under governance.models."""
+
+from .audit import AuditEvent, AuditHead, AuditQuerySet
+from .consent import (
+    ConsentOverview,
+    ConsentQuerySet,
+    ConsentRecord,
+    ConsentRecordQuerySet,
+    ConsentRevocation,
+    ConsentRevocationQuerySet,
+    ImmutableRow,
+    ProviderKey,
+    Subprocessor,
+    TermsVersion,
+)
+from .retention import (
+    LegalHold,
+    RetentionAction,
+    RetentionCategory,
+    RetentionPolicy,
+    RetentionProgress,
+    RetentionRun,
+    TenantRetentionRule,
+)
+from .storage import IssuedLink, StoredObject, SweepRun
+from .support import AccessRequest, SupportStaff
+from .tenancy import ApiKey, KeyCanary, Membership, Tenant, User, UserManager
+
+__all__ = [
+    "Tenant",
+    "UserManager",
+    "User",
+    "Membership",
+    "ApiKey",
+    "KeyCanary",
+    "AuditQuerySet",
+    "AuditEvent",
+    "AuditHead",
+    "StoredObject",
+    "IssuedLink",
+    "SweepRun",
+    "RetentionCategory",
+    "RetentionAction",
+    "LegalHold",
+    "RetentionPolicy",
+    "TenantRetentionRule",
+    "RetentionRun",
+    "RetentionProgress",
+    "SupportStaff",
+    "AccessRequest",
+    "ProviderKey",
+    "TermsVersion",
+    "Subprocessor",
+    "ConsentQuerySet",
+    "ImmutableRow",
+    "ConsentRecordQuerySet",
+    "ConsentRecord",
+    "ConsentRevocationQuerySet",
+    "ConsentRevocation",
+    "ConsentOverview",
+]

@@ -1,0 +1,53 @@
+"""Tenants and their members."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from governance import audit
+from governance.crypto import blind_index
+from governance.errors import SightguardError
+from governance.models import Membership, Tenant, User
+from governance.tenancy.keys import issue_key
+
+# Called as check(tenant_id=..., subject_index=...) whenever a person joins a tenant; compliance adds
+# the check that flags an identity erased earlier (its suppression list), without governance importing it.
+IDENTITY_CHECKS: list[Callable[..., object]] = []
+
+
+def create_tenant(*, slug: str, name: str = "", admin_email: str, admin_password: str | None = None, actor=None):
+    """A tenant with its first admin; returns (tenant, membership, raw API key)."""
+    with transaction.atomic():
+        if Tenant.objects.filter(slug=slug).exists():
+            raise SightguardError(f"A tenant named {slug!r} exists already.", code="tenant_exists")
+        tenant = Tenant.objects.create(slug=slug, name=name or slug)
+        audit.record(action="tenant.created", actor=actor, tenant=tenant, target=tenant)
+        membership, raw_key = add_member(
+            tenant=tenant, email=admin_email, role=Membership.Role.ADMIN, password=admin_password, actor=actor
+        )
+    return tenant, membership, raw_key
+
+
+def add_member(*, tenant: Tenant, email: str, role: str = Membership.Role.MEMBER, password: str | None = None, actor=None):
+    """Add a person to a tenant (creating the account if new); returns (membership, raw API key)."""
+    if role not in Membership.Role.values:
+        raise SightguardError(f"Unknown role {role!r}.", code="invalid_role")
+    with transaction.atomic():
+        user = User.objects.filter(email_index=blind_index(email)).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=password)
+        elif password:
+            user.set_password(password)
+        if role == Membership.Role.ADMIN and not user.is_staff:
+            user.is_staff = True  # tenant admins work in the Django admin, scoped to their tenant
+        user.save()
+        if Membership.objects.filter(tenant=tenant, user=user).exists():
+            raise SightguardError("That person is a member of this tenant already.", code="member_exists")
+        membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+        for check in IDENTITY_CHECKS:
+            check(tenant_id=tenant.pk, subject_index=user.email_index)
+        audit.record(
+            action="member.added", actor=actor, tenant=tenant, target=membership, metadata={"role": role}
+        )
+        _, raw_key = issue_key(membership=membership, actor=actor)
+    return membership, raw_key
