@@ -57,7 +57,7 @@ def run():
     from rest_framework.test import APIClient
 
     from compliance.protocols import drp, signatures
-    from compliance.protocols.models import DrpAgent
+    from compliance.models import DrpAgent
     from compliance.requests import file_request
     from governance.tenancy.tenants import create_tenant
     from tests.compliance.protocols.fixtures import (

@@ -8,8 +8,8 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from governance.tenancy import tenants
 
-        from . import erasure, personal_data, protocols  # noqa: F401
+        from . import erasure, personal_data, requests  # noqa: F401  (personal_data declares into the data map)
+        from .protocols import admin, callbacks  # noqa: F401  (admin registers the protocol pages)
 
-        if erasure.flag_return not in tenants.IDENTITY_CHECKS:
-            tenants.IDENTITY_CHECKS.append(erasure.flag_return)
-        protocols.ready()
+        tenants.member_joined.connect(erasure.on_member_joined, dispatch_uid="compliance.flag_returning_identity")
+        requests.status_changed.connect(callbacks.on_status_change, dispatch_uid="compliance.protocol_callbacks")

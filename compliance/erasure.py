@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from governance import audit
@@ -41,8 +42,8 @@ Status = DataSubjectRequest.Status
 OBJECT_BATCH = 1000
 LEASE = timedelta(minutes=10)
 GROUP_SECONDS = 1.0
-# Called with (request_id, step name) after each committed step. Tests use it to crash a run half-way.
-STEP_HOOKS: list = []
+# Sent after each committed step (request_id=, step=).
+step_committed = Signal()
 
 
 class Plan:
@@ -95,7 +96,8 @@ def run(*, request_id: str) -> bool:
                     _erase_entry(request, entry, kind, state, snapshot)
                 state["done"].append(name)
                 committed.append(name)
-                if STEP_HOOKS or settings.ERASURE_STEP_PAUSE_SECONDS or time.monotonic() - began > GROUP_SECONDS:
+                # Observed steps commit one by one, so each step_committed is sent as soon as it is true.
+                if step_committed.has_listeners() or time.monotonic() - began > GROUP_SECONDS:
                     break
             if not pending or state.get("held"):
                 _finish(request, state)
@@ -110,12 +112,9 @@ def run(*, request_id: str) -> bool:
                     lease_until=timezone.now() + LEASE,
                 )
         for name in committed:
-            for hook in STEP_HOOKS:
-                hook(request.pk, name)
+            step_committed.send(sender=DataSubjectRequest, request_id=request.pk, step=name)
         if finished:
             return True
-        if settings.ERASURE_STEP_PAUSE_SECONDS:
-            time.sleep(settings.ERASURE_STEP_PAUSE_SECONDS)
 
 
 def _start(request, *, steps: int, snapshot: holds.Snapshot) -> dict:
@@ -277,6 +276,11 @@ def _finish(request, state) -> None:
 
 def is_suppressed(*, tenant_id, subject_index: str) -> bool:
     return ErasureSuppression.objects.filter(tenant_id=tenant_id, subject_index=subject_index).exists()
+
+
+def on_member_joined(sender, *, tenant_id, subject_index: str, **kwargs) -> None:
+    """Receiver of governance.tenancy.tenants.member_joined."""
+    flag_return(tenant_id=tenant_id, subject_index=subject_index)
 
 
 def flag_return(*, tenant_id, subject_index: str) -> bool:

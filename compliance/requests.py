@@ -1,12 +1,11 @@
 """Data-subject requests: filing and status changes, whatever channel they come through.
 
 Protocol adapters (DRP, OpenDSR) and the GPC signal call file_request like the public form does;
-they learn of status changes by adding a callable to STATUS_LISTENERS (called after commit).
+they learn of status changes from the status_changed signal (sent after commit).
 """
 
-from collections.abc import Callable
-
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from governance import audit
@@ -15,7 +14,8 @@ from governance.crypto import blind_index
 from . import deadlines
 from .models import DataSubjectRequest
 
-STATUS_LISTENERS: list[Callable[[DataSubjectRequest], None]] = []
+# Sent after the commit that changed a request's status (request=).
+status_changed = Signal()
 REPLY_DAYS = {DataSubjectRequest.Regime.GDPR: 30, DataSubjectRequest.Regime.CCPA: 45}
 
 
@@ -65,5 +65,4 @@ def set_status(*, request: DataSubjectRequest, status: str, actor, **fields) -> 
 
 
 def _notify(request: DataSubjectRequest) -> None:
-    for listener in STATUS_LISTENERS:
-        transaction.on_commit(lambda listener=listener: listener(request))
+    transaction.on_commit(lambda: status_changed.send(sender=DataSubjectRequest, request=request))

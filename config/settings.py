@@ -237,9 +237,6 @@ S3_SSE = env("S3_SSE") or "AES256"  # or "aws:kms" with S3_SSE_KMS_KEY_ID
 S3_SSE_KMS_KEY_ID = env("S3_SSE_KMS_KEY_ID")
 LOCAL_OBJECT_ROOT = Path(env("LOCAL_OBJECT_ROOT") or VAR_DIR / "objects")
 MAX_LINK_SECONDS = 3600
-# Data-subject erasure (compliance.erasure): a pause after each committed step, 0 in production;
-# the end-to-end test sets it so it can kill a real worker between steps.
-ERASURE_STEP_PAUSE_SECONDS = float(env("ERASURE_STEP_PAUSE_SECONDS") or 0)
 
 # --- data-subject request protocols (DRP, OpenDSR) ---------------------------------------------------
 

@@ -8,11 +8,7 @@ read-only records.
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from governance import audit
-from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
-
-from . import opendsr
-from .models import (
+from compliance.models import (
     CallbackDelivery,
     DrpAgent,
     DrpRequest,
@@ -20,6 +16,10 @@ from .models import (
     OpenDsrController,
     OpenDsrRequest,
 )
+from governance import audit
+from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+
+from . import opendsr
 
 
 @admin.register(DrpAgent)

@@ -1,4 +1,4 @@
-"""Status callbacks of both protocols, told by compliance.requests.STATUS_LISTENERS after commit.
+"""Status callbacks of both protocols, told by compliance.requests.status_changed after commit.
 
 A change of a protocol request's status (as the protocol names it) writes one CallbackDelivery
 per target URL, queued on commit; the Celery task posts it (capped retries with backoff, honouring
@@ -17,8 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import DataSubjectRequest
-from .models import CallbackDelivery
+from compliance.models import CallbackDelivery, DataSubjectRequest
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
@@ -54,10 +53,12 @@ def _internal(host: str) -> bool:
     return not address.is_global
 
 
-def on_status_change(request: DataSubjectRequest) -> None:
-    """STATUS_LISTENERS entry: queue callbacks for protocol requests whose protocol status changed."""
+def on_status_change(sender, *, request: DataSubjectRequest, **kwargs) -> None:
+    """Receiver of compliance.requests.status_changed: queue callbacks for protocol requests whose protocol
+    status changed."""
+    from compliance.models import DrpRequest, OpenDsrRequest
+
     from . import drp, opendsr
-    from .models import DrpRequest, OpenDsrRequest
 
     deliveries = []
     with transaction.atomic():

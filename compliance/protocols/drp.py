@@ -15,15 +15,20 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from compliance.models import (
+    DataSubjectRequest,
+    DrpAgent,
+    DrpRequest,
+    DrpToken,
+    SeenMessage,
+)
 from governance import audit
 from governance.crypto import bearer_token, secret_hash
 
 from .. import intake
 from .. import requests as dsr_requests
-from ..models import DataSubjectRequest
 from . import callbacks, signatures, timestamps
 from .errors import DrpError, PairingRefused
-from .models import DrpAgent, DrpRequest, DrpToken, SeenMessage
 
 SUPPORTED_VERSIONS = ("1.0", "0.9.4", "0.9.3")
 # The spec's table writes sale:opt_out, its examples sale:opt-out: both are accepted.

@@ -6,13 +6,12 @@ Two ways in: every API call of a member (GpcApiKeyAuthentication, the project's 
 runs once per request) and the data-subject pages, which call honour_signal(request, tenant=, email=).
 """
 
+from compliance.models import DataSubjectRequest, SaleOptOut
 from governance.api.authentication import (
     ApiKeyAuthentication,
     ApiKeyAuthenticationScheme,
 )
 from governance.crypto import blind_index
-
-from ..models import DataSubjectRequest, SaleOptOut
 
 
 def signal_present(http_request) -> bool:

@@ -14,14 +14,13 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from compliance.models import DataSubjectRequest, OpenDsrController, OpenDsrRequest
 from governance.crypto import bearer_token, secret_hash
 
 from .. import intake
 from .. import requests as dsr_requests
-from ..models import DataSubjectRequest
 from . import callbacks, signatures, timestamps
 from .errors import OpenDsrError
-from .models import OpenDsrController, OpenDsrRequest
 
 API_VERSION = "2.0"
 TYPES = {

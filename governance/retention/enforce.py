@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, pre_delete
+from django.dispatch import Signal
 from django.utils import timezone
 
 from governance import audit
@@ -29,8 +30,8 @@ from governance.retention.rules import PLATFORM_ONLY, Rule, RuleBook, Target, ta
 BATCH_SIZE = 10_000
 LEASE = timedelta(minutes=10)
 SAMPLE_SIZE = 20
-# Called after each committed batch with (progress, ids). Tests use it to kill a run half-way.
-BATCH_HOOKS: list[Callable[[RetentionProgress, list], None]] = []
+# Sent after each committed batch (progress=, ids=): the RetentionProgress row and the ids it handled.
+batch_committed = Signal()
 
 
 # --- enforcement ---------------------------------------------------------------------------------
@@ -315,8 +316,7 @@ def _enforce_one(work: _Pass, target: Target, tenant_id) -> None:
         cursor = target.model._meta.pk.to_python(row.cursor)
         if work.progress:
             work.progress(target.category, done)
-        for hook in BATCH_HOOKS:
-            hook(row, ids)
+        batch_committed.send(sender=RetentionProgress, progress=row, ids=ids)
         if len(ids) < work.batch_size:
             work.finish_target(target, tenant_id)
             return
@@ -369,8 +369,7 @@ def _prune_audit(work: _Pass, target: Target, rule: Rule, cutoff: datetime) -> N
         cursor = last_id
         if work.progress:
             work.progress(RetentionCategory.AUDIT_EVENT, len(ids))
-        for hook in BATCH_HOOKS:
-            hook(row, ids)
+        batch_committed.send(sender=RetentionProgress, progress=row, ids=ids)
         if len(prefix) < len(batch) or len(batch) < work.batch_size:
             work.finish_target(target, None)
             return

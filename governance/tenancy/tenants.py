@@ -1,8 +1,8 @@
 """Tenants and their members."""
 
-from collections.abc import Callable
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from governance import audit
 from governance.crypto import blind_index
@@ -10,9 +10,9 @@ from governance.errors import SightguardError
 from governance.models import Membership, Tenant, User
 from governance.tenancy.keys import issue_key
 
-# Called as check(tenant_id=..., subject_index=...) whenever a person joins a tenant; compliance adds
-# the check that flags an identity erased earlier (its suppression list), without governance importing it.
-IDENTITY_CHECKS: list[Callable[..., object]] = []
+# Sent inside the transaction whenever a person joins a tenant (tenant_id=, subject_index=): compliance
+# flags an identity it erased earlier (its suppression list), without governance importing it.
+member_joined = Signal()
 
 
 def create_tenant(*, slug: str, name: str = "", admin_email: str, admin_password: str | None = None, actor=None):
@@ -44,8 +44,7 @@ def add_member(*, tenant: Tenant, email: str, role: str = Membership.Role.MEMBER
         if Membership.objects.filter(tenant=tenant, user=user).exists():
             raise SightguardError("That person is a member of this tenant already.", code="member_exists")
         membership = Membership.objects.create(tenant=tenant, user=user, role=role)
-        for check in IDENTITY_CHECKS:
-            check(tenant_id=tenant.pk, subject_index=user.email_index)
+        member_joined.send(sender=Membership, tenant_id=tenant.pk, subject_index=user.email_index)
         audit.record(
             action="member.added", actor=actor, tenant=tenant, target=membership, metadata={"role": role}
         )

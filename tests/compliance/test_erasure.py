@@ -162,16 +162,16 @@ def test_a_run_crashed_half_way_resumes_and_nothing_is_done_twice(s3_bucket, ali
     names = erasure.Plan().names()
     crash_after = names.index("objects") + 1  # the bucket is empty, the first table is gone
 
-    def crash(request_id, name):
-        if name == names[crash_after]:
+    def crash(sender, request_id, step, **kwargs):
+        if step == names[crash_after]:
             raise Crash()
 
-    erasure.STEP_HOOKS.append(crash)
+    erasure.step_committed.connect(crash)
     try:
         with pytest.raises(Crash):
             erasure.run(request_id=str(request.pk))
     finally:
-        erasure.STEP_HOOKS.remove(crash)
+        erasure.step_committed.disconnect(crash)
     half = DataSubjectRequest.objects.get(pk=request.pk)
     assert half.status == "in_progress" and 0 < half.progress_done < half.progress_total
     assert bucket_keys(s3_bucket) == set()

@@ -95,11 +95,12 @@ class Worker:
     def __init__(self, env: dict, log_path: Path):
         self.env, self.log_path, self.process = env, log_path, None
 
-    def start(self, *, queues="cpu,provider,default", pool="threads", concurrency=4):
+    def start(self, *, queues="cpu,provider,default", pool="threads", concurrency=4, include: str = ""):
+        """include: extra modules the worker imports at start (test receivers of our signals)."""
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-P", pool, "-c", str(concurrency),
-             "--without-mingle", "--without-gossip", "-l", "info"],
+             "--without-mingle", "--without-gossip", "-l", "info", *(["--include", include] if include else [])],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         return self

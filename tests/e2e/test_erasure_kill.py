@@ -42,8 +42,7 @@ def test_a_worker_killed_mid_erasure_is_resumed_and_finishes_exactly_once(worker
                                 lifetime=timedelta(days=3), tenant=bob.tenant, subject_index=blind_index(BOB))
         SearchJob.objects.filter(pk=job.pk).update(retained_image=image)
 
-    worker.env["ERASURE_STEP_PAUSE_SECONDS"] = "1.5"
-    worker.start(queues="default", pool="solo", concurrency=1)
+    worker.start(queues="default", pool="solo", concurrency=1, include="tests.e2e.slow_erasure_steps")
     request = file_request(tenant=bob.tenant, kind="erasure", regime="gdpr", email=BOB, source="api", verified=True)
     review.approve(request=request, actor=alice.user)  # committed: the task goes to Redis
 
@@ -62,7 +61,6 @@ def test_a_worker_killed_mid_erasure_is_resumed_and_finishes_exactly_once(worker
     DataSubjectRequest.objects.filter(pk=request.pk).update(
         lease_until=timezone.now() - timedelta(seconds=1), reviewed_at=timezone.now() - timedelta(minutes=2)
     )
-    worker.env["ERASURE_STEP_PAUSE_SECONDS"] = "0"
     worker.start(queues="default", pool="solo", concurrency=1)
     tasks.resume_stalled.delay()
     done = wait_for(

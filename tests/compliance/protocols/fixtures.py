@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nacl.signing
 import pytest
 
-from compliance.protocols.models import DrpAgent, OpenDsrController
+from compliance.models import DrpAgent, OpenDsrController
 from compliance.protocols.opendsr import new_token
 
 AGENT_ID = "CR_AA_DRP_ID_001"

@@ -6,8 +6,8 @@ import nacl.signing
 import pytest
 from django.test import Client, RequestFactory
 
+from compliance.models import DrpAgent, OpenDsrController
 from compliance.protocols import gpc
-from compliance.protocols.models import DrpAgent, OpenDsrController
 from governance.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_a_member_sees_no_protocol_admin(bob):
 
 
 def test_protocol_records_are_read_only_and_scoped(alice, charlie, operator, acme, drp_agent, agent_key, callback_server, django_capture_on_commit_callbacks):
-    from compliance.protocols.models import CallbackDelivery, DrpRequest
+    from compliance.models import CallbackDelivery, DrpRequest
     from compliance.requests import set_status
     from tests.compliance.protocols.fixtures import (
         AGENT_ID,

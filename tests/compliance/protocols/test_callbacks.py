@@ -8,9 +8,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from compliance.models import DataSubjectRequest
+from compliance.models import CallbackDelivery, DataSubjectRequest
 from compliance.protocols import callbacks, signatures
-from compliance.protocols.models import CallbackDelivery
 from compliance.requests import set_status
 from governance.models import AuditEvent
 from tests.compliance.protocols.fixtures import (

@@ -9,8 +9,13 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from compliance.models import DataSubjectRequest, SaleOptOut
-from compliance.protocols.models import DrpRequest, DrpToken, SeenMessage
+from compliance.models import (
+    DataSubjectRequest,
+    DrpRequest,
+    DrpToken,
+    SaleOptOut,
+    SeenMessage,
+)
 from compliance.requests import set_status
 from governance.models import AuditEvent
 from tests.compliance.protocols.fixtures import (
@@ -244,7 +249,7 @@ def test_a_signed_message_cut_or_altered_is_refused(web, drp_agent, agent_key):
 def test_status_is_for_the_owning_agent_only(web, drp_agent, agent_key, globex_agent, acme):
     import base64 as b64
 
-    from compliance.protocols.models import DrpAgent
+    from compliance.models import DrpAgent
 
     token = pair(web, AGENT_ID, agent_key)
     request_id = post_exercise(web, token, sign(agent_key, exercise_claims())).json()["request_id"]

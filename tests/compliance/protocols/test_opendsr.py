@@ -8,9 +8,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from compliance.models import DataSubjectRequest
+from compliance.models import DataSubjectRequest, OpenDsrRequest
 from compliance.protocols import signatures
-from compliance.protocols.models import OpenDsrRequest
 from compliance.requests import set_status
 from tests.compliance.protocols.fixtures import SUBJECT_EMAIL, make_controller
 

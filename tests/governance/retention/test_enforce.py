@@ -53,10 +53,30 @@ class Killed(BaseException):
     """Stands for the worker dying: not an Exception, so nothing in enforce catches it."""
 
 
+class BatchReceivers:
+    """Functions called as fn(progress, ids) after each committed batch, through enforce.batch_committed."""
+
+    def __init__(self):
+        self.connected = []
+
+    def append(self, fn):
+        def receiver(sender, progress, ids, **kwargs):
+            fn(progress, ids)
+
+        self.connected.append(receiver)
+        enforce.batch_committed.connect(receiver)
+
+    def clear(self):
+        for receiver in self.connected:
+            enforce.batch_committed.disconnect(receiver)
+        self.connected.clear()
+
+
 @pytest.fixture
 def batch_hooks():
-    yield enforce.BATCH_HOOKS
-    enforce.BATCH_HOOKS.clear()
+    receivers = BatchReceivers()
+    yield receivers
+    receivers.clear()
 
 
 # --- boundaries ----------------------------------------------------------------------------------

@@ -33,10 +33,10 @@ UsageEvent.objects.bulk_create(
 WORKER = """
 import time, django; django.setup()
 from governance.retention import enforce
-def stall(progress, ids):
+def stall(sender, progress, ids, **kwargs):
     print("batch", len(ids), flush=True)
     time.sleep(120)  # killed here, after the first batch committed
-enforce.BATCH_HOOKS.append(stall)
+enforce.batch_committed.connect(stall)
 enforce.enforce(batch_size=10)
 """
 

@@ -1,3 +1,5 @@
+"""Data-subject requests, their review, and CCPA/GPC opt-outs."""
+
 import secrets
 import uuid
 
@@ -135,5 +137,3 @@ class SaleOptOut(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "subject_index"], name="one_opt_out_per_subject")]
 
-
-from .protocols.models import *  # noqa: E402,F401,F403  (issue 8: protocol endpoints)

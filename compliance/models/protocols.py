@@ -13,9 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from compliance.models.requests import DataSubjectRequest
 from governance.models import Tenant
-
-from ..models import DataSubjectRequest
 
 __all__ = [
     "DrpAgent", "DrpToken", "SeenMessage", "DrpRequest", "OpenDsrController", "OpenDsrRequest",
