@@ -1,4 +1,4 @@
-"""Issue 3: one job's CPU and SQL in-process (what one worker thread spends per job, minus Celery).
+"""One job's CPU and SQL in-process (what one worker thread spends per job, minus Celery).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sightguard_prof .venv/bin/python bench/profile_job.py [--jobs 200] [--profile]
 

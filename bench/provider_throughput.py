@@ -1,4 +1,4 @@
-"""Issue 3: one Celery worker's jobs per second against a provider that answers after 500 ms,
+"""One Celery worker's jobs per second against a provider that answers after 500 ms,
 next to the floor (as many calls in flight as one process holds) against the same server.
 
     .venv/bin/python bench/provider_throughput.py [--jobs 2000] [--floor-calls 2000] [--delay 0.5]

@@ -3,7 +3,7 @@
     .venv/bin/python bench/upload_latency.py [--rate 4] [--seconds 30] [--sqlite]
 
 Starts gunicorn (2 workers) on a free loopback port over a fresh database (PostgreSQL database
-sg_issue4_bench on 127.0.0.1 by default, or SQLite with --sqlite) with Celery on Redis db 4 (tasks
+sg_upload_bench on 127.0.0.1 by default, or SQLite with --sqlite) with Celery on Redis db 4 (tasks
 are queued, as in production; no worker consumes them here, and db 4 is flushed at the end). A
 second process sends uploads open-loop at --rate per second (latency counted from the intended
 send time, so a slow server cannot hide its queueing) and, interleaved at the same rate, the floor:
@@ -90,15 +90,17 @@ def main():
     args = parser.parse_args()
 
     from bench.clean_image import twelve_megapixel_photo
+    from config.devkeys import ensure_development_keys
 
     var = Path(tempfile.mkdtemp(prefix="sg-bench-upload-"))
+    ensure_development_keys(path=var / "dev-keys.json")  # shared by this process and the server's
     env = {**os.environ, "SIGHTGUARD_VAR_DIR": str(var), "REDIS_URL": "redis://127.0.0.1:6379/4", "LOG_LEVEL": "ERROR"}
     if args.sqlite:
         env.pop("DATABASE_URL", None)
     else:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS sg_issue4_bench"], check=True)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE sg_issue4_bench"], check=True)
-        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/sg_issue4_bench"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS sg_upload_bench"], check=True)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE sg_upload_bench"], check=True)
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/sg_upload_bench"
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run(manage + ["migrate", "-v", "0"], env=env, check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
     key = subprocess.run(

@@ -29,7 +29,7 @@ def point_settings_at(settings, key: str, server: ProviderServer) -> None:
 def allow_provider(tenant, key: str) -> None:
     """Whatever a tenant needs before its images may go to `key`.
 
-    Consent to the AI terms (issue 3, part A) gates third-party providers: once that gate exists,
+    Consent to the AI terms gates third-party providers: once that gate exists,
     this is the one place the provider tests grant it: the tenant's admin accepts the current terms.
     """
     from governance import consent
