@@ -8,6 +8,11 @@ from django.utils import timezone
 from . import deadlines, erasure, export, intake
 from .models import DataSubjectRequest
 
+# The protocol endpoints keep their tasks next to them; importing them here registers them wherever
+# Celery autodiscovers `compliance.tasks` (a worker or beat at start), not only in a process that
+# happened to queue one.
+from .protocols.tasks import deliver_callback, resend_lost_callbacks  # noqa: F401
+
 
 @shared_task(name="compliance.run_export", acks_late=True, soft_time_limit=3300, time_limit=3500)
 def run_export(request_id: str) -> bool:
