@@ -138,5 +138,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('tenant', 'subject_index'), name='one_opt_out_per_subject')],
             },
         ),
-        migrations.RunPython(schedule, unschedule),
     ]

@@ -37,5 +37,4 @@ class Migration(migrations.Migration):
             name='next_attempt_at',
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
-        migrations.RunPython(schedule, unschedule),
     ]

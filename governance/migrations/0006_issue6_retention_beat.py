@@ -24,4 +24,4 @@ class Migration(migrations.Migration):
         ("governance", "0005_issue6_retention_defaults"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
-    operations = [migrations.RunPython(create, remove)]
+    operations = []  # the schedule is declared in settings (CELERY_BEAT_SCHEDULE)
