@@ -220,8 +220,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Provider calls wait on the network: their own queue, served by a thread pool with high
 # concurrency. CPU work (cleaning, face detection) has its own queue and a process pool.
 CELERY_TASK_ROUTES = {
-    "search.tasks.describe_job": {"queue": "provider"},
-    "search.tasks.prepare_job": {"queue": "cpu"},
+    "search.describe_job": {"queue": "provider"},
+    "search.prepare_job": {"queue": "cpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_cleanup in beat either
@@ -232,12 +232,12 @@ CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep transient objects and expired links": {
-        "task": "governance.tasks.sweep_objects",
+        "task": "governance.sweep_objects",
         "schedule": timedelta(minutes=1),
         "options": {"expire_seconds": 60},  # a pass that waited a minute in the queue gives way to the next
     },
     "expire support requests and grants": {
-        "task": "governance.tasks.expire_support_requests",
+        "task": "governance.expire_support_requests",
         "schedule": timedelta(minutes=1),
     },
     "enforce retention rules": {
@@ -245,11 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
     },
     "data-subject request deadlines": {
-        "task": "compliance.daily_deadlines",
+        "task": "compliance.check_request_deadlines",
         "schedule": timedelta(days=1),
     },
     "resume stalled data-subject work": {
-        "task": "compliance.resume_stalled",
+        "task": "compliance.resume_stalled_requests",
         "schedule": timedelta(minutes=5),
     },
     "re-send lost protocol status callbacks": {

@@ -7,4 +7,3 @@ class GovernanceConfig(AppConfig):
 
     def ready(self):
         from . import checks, personal_data  # noqa: F401  (registers checks and the data map)
-        from . import retention_tasks  # noqa: F401  (registers the hourly retention task)

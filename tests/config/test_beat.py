@@ -16,14 +16,14 @@ from governance.models import SweepRun
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 EVERY = {
-    "governance.tasks.sweep_objects": timedelta(minutes=1),
-    "governance.tasks.expire_support_requests": timedelta(minutes=1),
+    "governance.sweep_objects": timedelta(minutes=1),
+    "governance.expire_support_requests": timedelta(minutes=1),
     "governance.enforce_retention": timedelta(hours=1),
-    "compliance.daily_deadlines": timedelta(days=1),
-    "compliance.resume_stalled": timedelta(minutes=5),
+    "compliance.check_request_deadlines": timedelta(days=1),
+    "compliance.resume_stalled_requests": timedelta(minutes=5),
     "compliance.resend_lost_callbacks": timedelta(minutes=5),
 }
-SWEEP = "governance.tasks.sweep_objects"
+SWEEP = "governance.sweep_objects"
 
 
 def start_beat() -> DatabaseScheduler:

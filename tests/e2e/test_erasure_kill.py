@@ -64,7 +64,7 @@ def test_a_worker_killed_mid_erasure_is_resumed_and_finishes_exactly_once(worker
     )
     worker.env["ERASURE_STEP_PAUSE_SECONDS"] = "0"
     worker.start(queues="default", pool="solo", concurrency=1)
-    tasks.resume_stalled.delay()
+    tasks.resume_stalled_requests.delay()
     done = wait_for(
         lambda: DataSubjectRequest.objects.filter(pk=request.pk, status="fulfilled").first(), what="the erasure to finish"
     )

@@ -194,8 +194,8 @@ def test_record_view_audits_grants_only_and_holds_no_personal_data(sam, alice, a
 
 
 def test_the_beat_schedule_expires_every_minute(sam, alice, job):
-    assert beat_interval("governance.tasks.expire_support_requests") == timedelta(minutes=1)
-    assert "governance.tasks.expire_support_requests" in celery_app.tasks
+    assert beat_interval("governance.expire_support_requests") == timedelta(minutes=1)
+    assert "governance.expire_support_requests" in celery_app.tasks
     request = grant(sam, alice, objects=[job])
     AccessRequest.objects.filter(pk=request.pk).update(approved_until=timezone.now() - timedelta(seconds=1))
     tasks.expire_support_requests.delay()

@@ -106,9 +106,9 @@ def test_clean_runs_are_pruned_after_a_week_but_runs_that_found_work_stay(acme):
 def test_beat_runs_the_sweeper_every_minute():
     from tests.conftest import beat_interval
 
-    assert beat_interval("governance.tasks.sweep_objects") == timedelta(minutes=1)
+    assert beat_interval("governance.sweep_objects") == timedelta(minutes=1)
     celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
-    assert "governance.tasks.sweep_objects" in celery_app.tasks
+    assert "governance.sweep_objects" in celery_app.tasks
 
 
 def test_the_task_runs_a_sweep(acme):
