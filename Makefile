@@ -23,9 +23,12 @@ var/dev-keys.json: | $(STAMP)
 migrate: setup
 	$(PY) manage.py migrate --no-input
 
+# The periodic work (sweeper, link expiry, retention, deadlines) runs beside the server: without
+# REDIS_URL, beat runs each due task in its own process (tasks are eager).
 run: migrate
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo
+	$(VENV)/bin/celery -A config beat -l warning & beat=$$!; trap 'kill $$beat' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup

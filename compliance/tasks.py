@@ -1,4 +1,7 @@
-"""Thin Celery tasks of compliance: take ids, call one domain function. Idempotent, acks_late."""
+"""Thin Celery tasks of compliance: take ids, call one domain function. Idempotent, acks_late.
+
+Every task has an explicit name, `compliance.<verb_noun>`: the beat schedule (settings) and the
+PeriodicTask rows refer to it, so it must not change when a module moves."""
 
 from datetime import timedelta
 
@@ -7,6 +10,11 @@ from django.utils import timezone
 
 from . import deadlines, erasure, export, intake
 from .models import DataSubjectRequest
+
+# The protocol endpoints keep their tasks next to them; importing them here registers them wherever
+# Celery autodiscovers `compliance.tasks` (a worker or beat at start), not only in a process that
+# happened to queue one.
+from .protocols.tasks import deliver_callback, resend_lost_callbacks  # noqa: F401
 
 
 @shared_task(name="compliance.run_export", acks_late=True, soft_time_limit=3300, time_limit=3500)
@@ -24,8 +32,8 @@ def run_erasure(request_id: str) -> bool:
     return erasure.run(request_id=request_id)
 
 
-@shared_task(name="compliance.resume_stalled", acks_late=True)
-def resume_stalled() -> int:
+@shared_task(name="compliance.resume_stalled_requests", acks_late=True)
+def resume_stalled_requests() -> int:
     """Every few minutes (beat): requeue approved work whose worker died (no progress for its lease)."""
     now = timezone.now()
     stalled = DataSubjectRequest.objects.filter(status=DataSubjectRequest.Status.IN_PROGRESS).exclude(
@@ -38,8 +46,8 @@ def resume_stalled() -> int:
     return count
 
 
-@shared_task(name="compliance.daily_deadlines", acks_late=True)
-def daily_deadlines() -> dict:
+@shared_task(name="compliance.check_request_deadlines", acks_late=True)
+def check_request_deadlines() -> dict:
     """Daily (beat): unverified requests expire; due-soon and overdue counts are logged per tenant."""
     expired = intake.expire_unverified()
     open_requests = deadlines.open_requests(DataSubjectRequest.objects.all())

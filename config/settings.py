@@ -7,6 +7,7 @@ DEBUG off, start-up refuses those development keys.
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -221,11 +222,43 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Provider calls wait on the network: their own queue, served by a thread pool with high
 # concurrency. CPU work (cleaning, face detection) has its own queue and a process pool.
 CELERY_TASK_ROUTES = {
-    "search.tasks.describe_job": {"queue": "provider"},
-    "search.tasks.prepare_job": {"queue": "cpu"},
+    "search.describe_job": {"queue": "provider"},
+    "search.prepare_job": {"queue": "cpu"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_cleanup in beat either
+# Periodic work, declared once. django-celery-beat's DatabaseScheduler writes each entry into its
+# PeriodicTask table (by name) every time beat starts, so the admin shows and can pause it: an entry
+# disabled there stays disabled, while its task, interval and options return to these at the next
+# start. In the embedded default (tasks always eager) beat runs each task in its own process.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "sweep transient objects and expired links": {
+        "task": "governance.sweep_objects",
+        "schedule": timedelta(minutes=1),
+        "options": {"expire_seconds": 60},  # a pass that waited a minute in the queue gives way to the next
+    },
+    "expire support requests and grants": {
+        "task": "governance.expire_support_requests",
+        "schedule": timedelta(minutes=1),
+    },
+    "enforce retention rules": {
+        "task": "governance.enforce_retention",
+        "schedule": timedelta(hours=1),
+    },
+    "data-subject request deadlines": {
+        "task": "compliance.check_request_deadlines",
+        "schedule": timedelta(days=1),
+    },
+    "resume stalled data-subject work": {
+        "task": "compliance.resume_stalled_requests",
+        "schedule": timedelta(minutes=5),
+    },
+    "re-send lost protocol status callbacks": {
+        "task": "compliance.resend_lost_callbacks",
+        "schedule": timedelta(minutes=5),
+    },
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- object store --------------------------------------------------------------------------------

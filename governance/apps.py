@@ -6,8 +6,4 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self):
-        from governance import (  # noqa: F401  (registers checks and the data map)
-            checks,
-            personal_data,
-            retention_tasks,  # noqa: F401  (registers the hourly retention task)
-        )
+        from governance import checks, personal_data  # noqa: F401  (registers checks and the data map)

@@ -1,4 +1,7 @@
-"""Thin Celery tasks: take ids, call one pipeline function. Idempotent, acks_late."""
+"""Thin Celery tasks: take ids, call one pipeline function. Idempotent, acks_late.
+
+Every task has an explicit name, `search.<verb_noun>`: routes (settings) refer to it, so it must not
+change when a module moves."""
 
 from celery import shared_task
 from django.conf import settings
@@ -7,13 +10,13 @@ from . import pipeline
 from .providers import RETRYABLE
 
 
-@shared_task(acks_late=True)
+@shared_task(name="search.prepare_job", acks_late=True)
 def prepare_job(job_id: str) -> None:
     if pipeline.prepare(job_id=job_id):
         describe_job.delay(job_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+@shared_task(name="search.describe_job", bind=True, acks_late=True, max_retries=None)
 def describe_job(self, job_id: str, claim: bool = False) -> None:
     """Describe a job; passing provider failures are retried with backoff (honouring Retry-After)
     up to VISION_MAX_RETRIES times, after which the pipeline ends the job with the failure's code.

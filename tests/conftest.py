@@ -104,6 +104,13 @@ def jpeg():
     return make_jpeg
 
 
+def beat_interval(task: str):
+    """How often the beat schedule declared in settings runs `task` (None: it does not)."""
+    from django.conf import settings
+
+    return next((e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task), None)
+
+
 def pytest_collection_modifyitems(items):
     """Transactional tests (live server, real worker) flush every table when they end, which would
     also wipe rows that data migrations ship (the audit chain head, the first terms version) for the

@@ -5,7 +5,14 @@ from celery import shared_task
 from . import callbacks
 
 
-@shared_task(bind=True, acks_late=True, max_retries=callbacks.MAX_ATTEMPTS, soft_time_limit=60, time_limit=90)
+@shared_task(
+    name="compliance.deliver_callback",
+    bind=True,
+    acks_late=True,
+    max_retries=callbacks.MAX_ATTEMPTS,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def deliver_callback(self, delivery_id: int) -> None:
     wait = callbacks.deliver(delivery_id=delivery_id)
     if wait is not None and not self.request.is_eager:

@@ -1,6 +1,6 @@
 """The transient-object sweeper: nothing outlives its deadline, and bucket and database agree.
 
-Run every minute by Celery beat (governance.tasks.sweep_objects). Each pass
+Run every minute by Celery beat (governance.sweep_objects). Each pass
 1. deletes every object past its deadline (jobs delete their own images when they end, and the
    object behind a temporary link has a one-hour deadline, so normally there is nothing to do);
    retained images under a legal hold are kept and counted;

@@ -218,7 +218,7 @@ def test_the_resume_task_requeues_work_whose_worker_died(alice, bob, committed):
     DataSubjectRequest.objects.filter(pk=request.pk).update(
         status="in_progress", reviewed_at=timezone.now() - timedelta(minutes=5), lease_until=None
     )
-    assert tasks.resume_stalled() == 1  # eager here: the erasure runs at once
+    assert tasks.resume_stalled_requests() == 1  # eager here: the erasure runs at once
     assert DataSubjectRequest.objects.get(pk=request.pk).status == "fulfilled"
-    assert tasks.resume_stalled() == 0
-    assert tasks.daily_deadlines()["expired"] == 0
+    assert tasks.resume_stalled_requests() == 0
+    assert tasks.check_request_deadlines()["expired"] == 0

@@ -62,7 +62,7 @@ def test_a_worker_killed_mid_erasure_is_resumed_and_finishes_exactly_once(worker
         lease_until=timezone.now() - timedelta(seconds=1), reviewed_at=timezone.now() - timedelta(minutes=2)
     )
     worker.start(queues="default", pool="solo", concurrency=1)
-    tasks.resume_stalled.delay()
+    tasks.resume_stalled_requests.delay()
     done = wait_for(
         lambda: DataSubjectRequest.objects.filter(pk=request.pk, status="fulfilled").first(), what="the erasure to finish"
     )

@@ -169,7 +169,7 @@ def test_the_task_waits_as_long_as_retry_after_says(settings, use_provider, bob,
     countdowns = []
 
     def record(sender=None, reason=None, **_):
-        if sender.name == "search.tasks.describe_job":
+        if sender.name == "search.describe_job":
             countdowns.append(reason.when)
 
     task_retry.connect(record, weak=False)

@@ -426,12 +426,10 @@ def test_audit_events_are_kept_by_default(acme):
 
 
 def test_the_hourly_task_is_scheduled_and_runs_enforcement(acme):
-    from django_celery_beat.models import PeriodicTask
+    from governance.tasks import enforce_retention
+    from tests.conftest import beat_interval
 
-    from governance.retention_tasks import enforce_retention
-
-    task = PeriodicTask.objects.get(task="governance.enforce_retention")
-    assert task.enabled and (task.interval.every, task.interval.period) == (1, "hours")
+    assert beat_interval("governance.enforce_retention") == timedelta(hours=1)
     usage(acme, timedelta(days=500), 2)
     run_id = enforce_retention.apply().get()
     assert RetentionRun.objects.get(pk=run_id).status == "done"
@@ -440,7 +438,7 @@ def test_the_hourly_task_is_scheduled_and_runs_enforcement(acme):
 
 
 def test_the_task_steps_aside_while_a_run_holds_its_lease(acme):
-    from governance.retention_tasks import enforce_retention
+    from governance.tasks import enforce_retention
 
     RetentionRun.objects.create(actor="system", lease_until=timezone.now() + timedelta(minutes=5))
     assert enforce_retention.apply().get() is None

@@ -104,12 +104,11 @@ def test_clean_runs_are_pruned_after_a_week_but_runs_that_found_work_stay(acme):
 
 
 def test_beat_runs_the_sweeper_every_minute():
-    from django_celery_beat.models import PeriodicTask
+    from tests.conftest import beat_interval
 
-    task = PeriodicTask.objects.get(task="governance.tasks.sweep_objects")
-    assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")
+    assert beat_interval("governance.sweep_objects") == timedelta(minutes=1)
     celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
-    assert "governance.tasks.sweep_objects" in celery_app.tasks
+    assert "governance.sweep_objects" in celery_app.tasks
 
 
 def test_the_task_runs_a_sweep(acme):

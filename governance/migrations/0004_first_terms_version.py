@@ -78,6 +78,6 @@ def withdraw_first_version(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0004_issue3_terms_and_consent")]
+    dependencies = [("governance", "0003_consent_evidence_guard")]
 
     operations = [migrations.RunPython(ship_first_version, withdraw_first_version)]

@@ -1,9 +1,12 @@
+"""The audit log starts its hash chain at a genesis head row, and on PostgreSQL its rows are
+append-only: a trigger refuses UPDATE and DELETE of governance_auditevent (SQLite has no such guard).
+Retention prunes the oldest rows only inside a transaction that sets sightguard.audit_prune."""
+
 from django.db import migrations
 
 GENESIS_HASH = "0" * 64
 
 # Row-level: TRUNCATE (used by test-database flushes) is not covered; the hash chain still is.
-# Retention may prune the oldest rows only inside a transaction that sets sightguard.audit_prune.
 TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION governance_audit_append_only() RETURNS trigger AS $$
 BEGIN

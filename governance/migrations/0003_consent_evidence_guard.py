@@ -53,6 +53,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0005_issue3_first_terms_version")]
+    dependencies = [("governance", "0002_audit_append_only")]
 
     operations = [migrations.RunPython(add_triggers, drop_triggers)]

@@ -1,4 +1,4 @@
-"""The platform's retention defaults, each with its bounds and the reason for it (issue 6)."""
+"""The platform's retention defaults, one per category, each with its bounds and the reason for it."""
 
 from datetime import timedelta
 
@@ -60,5 +60,5 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0004_issue6_retention")]
+    dependencies = [("governance", "0004_first_terms_version")]
     operations = [migrations.RunPython(create, remove)]
