@@ -50,8 +50,8 @@ def test_an_export_is_one_encrypted_zip_behind_a_one_hour_link(s3_bucket, alice,
     body = zipfile.ZipFile(io.BytesIO(objectstore.read(archive)))
     manifest = json.loads(body.read("manifest.json"))
     files = {f["file"]: f for f in manifest["files"]}
-    assert {"data/search_jobs.json", "data/search_results.json", "data/account.json", "manifest.json"} <= set(body.namelist()) | {"manifest.json"}
-    jobs = json.loads(body.read("data/search_jobs.json"))["search.searchjob"]
+    assert {"data/search_text.json", "data/search_results.json", "data/account.json", "manifest.json"} <= set(body.namelist()) | {"manifest.json"}
+    jobs = json.loads(body.read("data/search_text.json"))["search.searchjob"]
     assert sorted(j["context"] for j in jobs) == ["context 0", "context 1", "context 2"]
     assert len(json.loads(body.read("data/search_results.json"))["search.searchresult"]) == 6
     assert all(c["description"] for f in files.values() for c in f["contents"])
@@ -100,7 +100,7 @@ def test_the_archive_is_written_in_bounded_chunks(alice, bob):
     finally:
         export.CHUNK = old
     assert max(seen) <= 2 and sum(seen) == 5 + 5 + 3
-    jobs = json.loads(zipfile.ZipFile(out).read("data/search_jobs.json"))["search.searchjob"]
+    jobs = json.loads(zipfile.ZipFile(out).read("data/search_text.json"))["search.searchjob"]
     assert len(jobs) == 5
 
 

@@ -102,5 +102,5 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_next_run_and_nothing_due_rema
     assert result["refused"] == "retention_run_in_progress"  # its lease still held
     assert result["same_run"] and result["resumed"] == 1 and result["status"] == "done"
     assert result["old_left"] == 0 and result["left"] == 5
-    assert list(result["counts"]["usage_event"].values()) == [{"deleted": 50}]
+    assert list(result["counts"]["usage_events"].values()) == [{"deleted": 50}]
     assert result["chain_ok"]
