@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from compliance import export, review
 from compliance.requests import file_request
+from governance.datamap import Category
 from governance.models import IssuedLink, StoredObject
 from governance.storage import objectstore, sweeper
 
@@ -55,6 +56,8 @@ def test_an_export_is_one_encrypted_zip_behind_a_one_hour_link(s3_bucket, alice,
     assert sorted(j["context"] for j in jobs) == ["context 0", "context 1", "context 2"]
     assert len(json.loads(body.read("data/search_results.json"))["search.searchresult"]) == 6
     assert all(c["description"] for f in files.values() for c in f["contents"])
+    assert {f["category"] for f in files.values()} <= set(Category.values)  # sections are the data map's categories
+    assert files["data/search_text.json"]["title"] == "Search contexts and descriptions" and files["data/search_text.json"]["about"]
     assert json.loads(body.read("data/account.json"))["governance.user"][0]["email"] == BOB
 
     message = outbox[-1]
