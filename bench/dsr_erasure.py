@@ -11,7 +11,7 @@ process, as a worker that has served earlier tasks:
 
 - floor: psycopg + boto3 only, one transaction: SELECT the subject's object keys, delete_objects in
   batches of 1000, close the object records, DELETE results, jobs, API keys, membership, account;
-- erasure: compliance.erasure.run() on an approved request, exactly what the worker runs (registry
+- erasure: compliance.erasure.run() on an approved request, exactly what the worker runs (data map
   walk, holds checked, steps committed with their counts, suppression, proof, audit events).
 
 Reports seconds, the ratio erasure/floor (median of paired runs) and peak RSS (VmHWM).

@@ -6,7 +6,7 @@ PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sg_
 created afresh) and a moto S3 server on loopback. The subject owns --jobs search jobs (two encrypted
 fields each) and --results-per-job results per job: 25,000 + 75,000 = 100,000 rows (plus the
 account's 3). Each run is a fresh subprocess calling compliance.export.build(), exactly what the
-worker runs: count, walk the registry, values_list(...).iterator(chunk_size=2000), orjson chunks
+worker runs: count, walk the data map, values_list(...).iterator(chunk_size=2000), orjson chunks
 written into the zip member stream on a temporary file, upload with server-side encryption.
 
 - floor: psycopg only, a server-side cursor over the same columns (decrypting the two fields with

@@ -71,7 +71,7 @@ def child_sweep() -> dict:
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
-        "rows": report.counts.get("usage_event", {}),
+        "rows": report.counts.get("usage_events", {}),
         "deleted": report.total,
         "errors": report.errors,
         "peak_rss_mb": peak_rss_mb(),
@@ -169,7 +169,7 @@ def main() -> None:
 
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     RetentionRun.objects.filter(finished_at__isnull=True).update(status="abandoned", live=False)
-    cutoff_days = RetentionPolicy.objects.get(category="usage_event").max_age.days
+    cutoff_days = RetentionPolicy.objects.get(category="usage_events").max_age.days
     idle = run_child("idle")
     results = {"idle_peak_rss_mb": idle["peak_rss_mb"], "sizes": {}}
     print(f"idle Django process (imports + one query): peak RSS {idle['peak_rss_mb']:.1f} MB")

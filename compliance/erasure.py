@@ -1,4 +1,4 @@
-"""Erasure: walks the registry and removes one subject from one tenant's tables and buckets.
+"""Erasure: walks the data map and removes one subject from one tenant's tables and buckets.
 
 Steps, each committed in its own transaction together with its counts, so a worker killed at any
 point and restarted resumes after the last committed step and nothing is counted twice:
@@ -29,12 +29,12 @@ from django.utils import timezone
 
 from governance import audit
 from governance.crypto import blind_index
-from governance.datamap import registry
+from governance.datamap import ANONYMISE, DATA_MAP, DELETE
 from governance.models import StoredObject
 from governance.retention import holds
 from governance.storage import objectstore
 
-from . import datamap, mail
+from . import mail
 from .models import DataSubjectRequest, DenialReason, ErasureSuppression
 from .requests import set_status
 
@@ -50,9 +50,9 @@ class Plan:
     """The ordered step names of one erasure; stable across restarts."""
 
     def __init__(self):
-        entries = registry.entries()
-        keep = [e for e in entries if e.erasure == registry.ANONYMISE and e.model is not StoredObject]
-        delete = [e for e in datamap.children_first(entries) if e.erasure == registry.DELETE]
+        entries = DATA_MAP.subject_declarations()
+        keep = [e for e in entries if e.erasure == ANONYMISE and e.model is not StoredObject]
+        delete = [e for e in DATA_MAP.children_first(entries) if e.erasure == DELETE]
         self.steps = [("anonymise", e) for e in keep] + [("objects", None)] + [("delete", e) for e in delete]
 
     def names(self) -> list[str]:
@@ -156,7 +156,7 @@ def _not_held(queryset, tenant_id, snapshot: holds.Snapshot, kept: dict):
 
 def _erase_entry(request, entry, kind, state, snapshot) -> None:
     label = entry.model._meta.label_lower
-    queryset = datamap.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
+    queryset = DATA_MAP.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
     if entry.model is DataSubjectRequest:
         queryset = queryset.exclude(pk=request.pk)  # this one is blanked when it closes
     if entry.model._meta.label == settings.AUTH_USER_MODEL:
@@ -214,12 +214,12 @@ def delete_rows(queryset, counts: Counter, kept: dict, using: str = DEFAULT_DB_A
 
 def _subject_objects(request) -> models.QuerySet:
     """The subject's live objects in this tenant: recorded with their blind index, or referenced
-    by a registry entry's stored_object field on one of their rows."""
+    by a declaration's stored_object field on one of their rows."""
     live = StoredObject.objects.filter(tenant_id=request.tenant_id, deleted_at__isnull=True)
     found = models.Q(subject_index=request.subject_index)
-    for entry in registry.entries():
+    for entry in DATA_MAP.subject_declarations():
         if entry.stored_object:
-            rows = datamap.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
+            rows = DATA_MAP.rows(entry, tenant_id=request.tenant_id, subject_index=request.subject_index)
             found |= models.Q(pk__in=rows.exclude(**{f"{entry.stored_object}__isnull": True}).values(entry.stored_object))
     return live.filter(found)
 

@@ -1,6 +1,6 @@
 """Export (access and portability): one ZIP with a JSON file per category and a manifest.
 
-The registry is walked entry by entry; rows are read with values_list(...).iterator() (entries
+The data map is walked declaration by declaration; rows are read with values_list(...).iterator() (entries
 that declare export_fields) and encoded in chunks with orjson straight into the zip member's
 stream on a temporary file, so memory stays flat at any size. The archive is uploaded with
 server-side encryption as an export_archive object (deleted by the sweeper after its hour) and
@@ -19,11 +19,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance import audit
-from governance.datamap import registry
+from governance.datamap import DATA_MAP, SPECS, Category
 from governance.models import StoredObject
 from governance.storage import objectstore
 
-from . import datamap, mail
+from . import mail
 from .models import DataSubjectRequest
 from .requests import set_status
 
@@ -71,7 +71,7 @@ def _write_entry(out, entry, queryset, on_rows) -> int:
 
 
 def _exported_entries():
-    return [e for e in registry.entries() if e.export or e.export_fields]
+    return [e for e in DATA_MAP.subject_declarations() if e.export or e.export_fields]
 
 
 def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", on_rows=lambda n: None) -> dict:
@@ -95,17 +95,20 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
                 for i, entry in enumerate(by_category[category]):
                     label = entry.model._meta.label_lower
                     out.write((b"," if i else b"") + orjson.dumps(label) + b":")
-                    queryset = datamap.rows(entry, tenant_id=tenant.pk, subject_index=subject_index)
+                    queryset = DATA_MAP.rows(entry, tenant_id=tenant.pk, subject_index=subject_index)
                     count = _write_entry(out, entry, queryset, on_rows)
                     described.append({"model": label, "rows": count, "description": entry.description})
                 out.write(b"}")
-            manifest["files"].append({"file": name, "category": category, "contents": described})
+            manifest["files"].append({
+                "file": name, "category": category, "title": Category(category).label,
+                "about": SPECS[category].description, "contents": described,
+            })
         archive.writestr("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
 
 
 def count_rows(*, tenant, subject_index: str) -> int:
-    return sum(datamap.rows(e, tenant_id=tenant.pk, subject_index=subject_index).count() for e in _exported_entries())
+    return sum(DATA_MAP.rows(e, tenant_id=tenant.pk, subject_index=subject_index).count() for e in _exported_entries())
 
 
 def build(*, request: DataSubjectRequest) -> StoredObject:

@@ -1,70 +1,79 @@
-from governance.datamap import registry
-from governance.models import AccessRequest, ApiKey, Membership, User
+"""Governance's declarations in the data map (governance.datamap)."""
 
-registry.register(
-    User,
-    category="account",
-    fields=("email",),
-    subject="email_index",
-    erasure=registry.DELETE,
-    description="Member accounts: the e-mail address (encrypted), sign-in and join dates.",
-    export=lambda u: {"email": u.email, "date_joined": u.date_joined.isoformat(), "is_active": u.is_active},
-)
-registry.register(
+from django.db.models import Q
+
+from governance.datamap import ANONYMISE, BUCKET_OBJECT, DELETE, Category, Retention, Split, declare, exempt
+from governance.models import (
+    AccessRequest,
+    ApiKey,
+    AuditEvent,
+    ConsentRecord,
+    ConsentRevocation,
+    KeyCanary,
+    LegalHold,
     Membership,
-    category="account",
-    fields=(),
-    subject="user__email_index",
+    StoredObject,
+    SupportStaff,
+    User,
+)
+from governance.storage import objectstore
+
+declare(
+    User,
+    category=Category.ACCOUNT,
+    description="Member accounts: the e-mail address (encrypted), sign-in and join dates.",
+    subject="email_index",
+    erasure=DELETE,
+    export=lambda u: {"email": u.email, "date_joined": u.date_joined.isoformat(), "is_active": u.is_active},
+    tenant_scoped=False,  # one account may belong to several tenants
+)
+declare(
+    Membership,
+    category=Category.ACCOUNT,
     description="Which tenants the member belongs to, and with which role.",
+    subject="user__email_index",
+    erasure=DELETE,
     export=lambda m: {"tenant": m.tenant.slug, "role": m.role, "since": m.created_at.isoformat()},
 )
-registry.register(
+declare(
     ApiKey,
-    category="account",
-    fields=(),
-    subject="user__email_index",
+    category=Category.ACCOUNT,
     description="API keys issued to the member (only a public prefix is stored, never the key).",
+    subject="user__email_index",
+    erasure=DELETE,
     export=lambda k: {"prefix": k.prefix, "created_at": k.created_at.isoformat(), "revoked": bool(k.revoked_at)},
 )
 
-# Retention targets of governance itself (governance.retention). Bucket objects go through the
-# object store, which deletes the bytes and closes the record; the audit log is pruned only as a
-# prefix of its hash chain (enforce._prune_audit).
-from django.db.models import Q  # noqa: E402
+# Consent evidence is kept (it shows the tenant agreed); erasure only removes who acted.
+declare(
+    ConsentRecord,
+    category=Category.CONSENT_EVIDENCE,
+    description="Generative-AI terms you accepted for your organisation: version and time.",
+    subject="accepted_by__email_index",
+    erasure=ANONYMISE,
+    anonymise={"accepted_by": None},
+    export=lambda r: {"tenant": r.tenant.slug, "version": r.terms.version, "accepted_at": r.accepted_at.isoformat()},
+)
+declare(
+    ConsentRevocation,
+    category=Category.CONSENT_EVIDENCE,
+    description="Consents you revoked for your organisation: version and time.",
+    subject="revoked_by__email_index",
+    erasure=ANONYMISE,
+    anonymise={"revoked_by": None},
+    export=lambda r: {"tenant": r.tenant.slug, "version": r.record.terms.version, "revoked_at": r.revoked_at.isoformat()},
+)
 
-from governance.models import AuditEvent, RetentionCategory, StoredObject  # noqa: E402
-from governance.retention import rules
-from governance.storage import objectstore
-
-
-def _delete_stored_objects(target, ids, action) -> int:
-    return objectstore.delete(list(StoredObject.objects.filter(pk__in=ids)), reason="retention")
-
-
-for _purpose, _category in (
-    (StoredObject.Purpose.TRANSIENT_IMAGE, RetentionCategory.TRANSIENT_IMAGE),
-    (StoredObject.Purpose.RETAINED_IMAGE, RetentionCategory.RETAINED_IMAGE),
-    (StoredObject.Purpose.EXPORT_ARCHIVE, RetentionCategory.EXPORT_ARCHIVE),
-):
-    rules.register_target(
-        StoredObject,
-        category=_category,
-        timestamp_field="created_at",
-        subject="subject_index",
-        filter=Q(purpose=_purpose, deleted_at__isnull=True),
-        handler=_delete_stored_objects,
-    )
-rules.register_target(AuditEvent, category=RetentionCategory.AUDIT_EVENT, timestamp_field="created_at")
-
-registry.register(
+# The record stays, without the free text, for the tenant's access-transparency log. Retention counts
+# from when the request's life ended (denied, revoked, expired): a pending or live one never expires.
+declare(
     AccessRequest,
-    category="support_access",
-    fields=("reason_text", "decision_comment"),
-    subject="requester__email_index",
-    erasure=registry.ANONYMISE,
-    anonymise={"reason_text": "", "decision_comment": ""},
+    category=Category.SUPPORT_ACCESS,
     description="Support access requests a support engineer opened (ticket, reason, scope, decision). The record "
     "stays, without the free text, for the tenant's access-transparency log.",
+    subject="requester__email_index",
+    erasure=ANONYMISE,
+    anonymise={"reason_text": "", "decision_comment": ""},
     export=lambda r: {
         "id": r.pk,
         "tenant": r.tenant.slug,
@@ -73,47 +82,59 @@ registry.register(
         "created_at": r.created_at.isoformat(),
         "reason_text": r.reason_text,
     },
+    retention=Retention(
+        timestamp="ended_at",
+        filter=Q(status__in=[AccessRequest.Status.DENIED, AccessRequest.Status.REVOKED, AccessRequest.Status.EXPIRED]),
+    ),
 )
 
-# Consent evidence is kept (it shows the tenant agreed); erasure only removes who acted.
-from governance.models import ConsentRecord, ConsentRevocation  # noqa: E402
 
-registry.register(
-    ConsentRecord,
-    category="consent_evidence",
-    fields=(),
-    subject="accepted_by__email_index",
-    erasure=registry.ANONYMISE,
-    anonymise={"accepted_by": None},
-    description="Generative-AI terms you accepted for your organisation: version and time.",
-    export=lambda r: {"tenant": r.tenant.slug, "version": r.terms.version, "accepted_at": r.accepted_at.isoformat()},
-)
-registry.register(
-    ConsentRevocation,
-    category="consent_evidence",
-    fields=(),
-    subject="revoked_by__email_index",
-    erasure=registry.ANONYMISE,
-    anonymise={"revoked_by": None},
-    description="Consents you revoked for your organisation: version and time.",
-    export=lambda r: {"tenant": r.tenant.slug, "version": r.record.terms.version, "revoked_at": r.revoked_at.isoformat()},
-)
+# Bucket objects: one model, split by purpose into three categories. Erasure deletes the bytes
+# (compliance.erasure's object step) and keeps the closed record without the blind index; retention
+# deletes through the object store, which deletes the bytes and closes the record.
+def _delete_stored_objects(declaration, ids, action) -> int:
+    return objectstore.delete(list(StoredObject.objects.filter(pk__in=ids)), reason="retention")
 
-# Bucket objects recorded with a subject's blind index (retained images, exports). Erasure deletes
-# the bytes (compliance.erasure's object step) and keeps the closed record without the index.
-registry.register(
-    StoredObject,
-    category="stored_objects",
-    fields=(),
-    subject="subject_index",
-    erasure=registry.ANONYMISE,
-    anonymise={"subject_index": ""},
-    description="Files kept for you (retained search images, your exports): what, when, and when deleted. "
-    "The files themselves are not in this archive; they are reachable only through one-hour links.",
-    export=lambda o: {
+
+def _export_object(o) -> dict:
+    return {
         "id": str(o.pk),
         "purpose": o.purpose,
         "created_at": o.created_at.isoformat(),
         "deleted_at": o.deleted_at.isoformat() if o.deleted_at else None,
-    },
+    }
+
+
+Purpose = StoredObject.Purpose
+for _category, _purposes, _description in (
+    (Category.TRANSIENT_IMAGES, (Purpose.TRANSIENT_IMAGE, Purpose.SUPPORT_VIEW),
+     "Images uploaded for a search (deleted when the job ends) and short-lived copies shown to support."),
+    (Category.RETAINED_IMAGES, (Purpose.RETAINED_IMAGE,),
+     "Cleaned search images kept for you. The files are not in this archive; only one-hour links reach them."),
+    (Category.EXPORT_ARCHIVES, (Purpose.EXPORT_ARCHIVE,),
+     "Your earlier exports: when, and when deleted."),
+):
+    declare(
+        StoredObject,
+        category=_category,
+        description=_description,
+        split=Split("purpose", tuple(str(p) for p in _purposes)),
+        subject="subject_index",
+        erasure=ANONYMISE,
+        anonymise={"subject_index": ""},
+        export=_export_object,
+        retention=Retention(timestamp="created_at", filter=Q(deleted_at__isnull=True), handler=_delete_stored_objects),
+        content=(BUCKET_OBJECT,),
+    )
+
+# The chain is platform-wide; retention prunes it only as a prefix (governance.retention.enforce).
+declare(
+    AuditEvent,
+    category=Category.AUDIT_EVENTS,
+    description="The audit log: actor, action, target and non-personal metadata.",
+    retention=Retention(timestamp="created_at"),
 )
+
+exempt(LegalHold, reason="a legal hold is what stops erasure; it is released, not erased")
+exempt(KeyCanary, reason="the encryption canary: a fixed value, no person")
+exempt(SupportStaff, reason="a staff role: deleted with the account (CASCADE from the user)")

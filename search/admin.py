@@ -11,9 +11,9 @@ from .models import Document, SearchJob, UsageEvent
 class SearchJobAdmin(ReadOnlyAdmin):
     list_display = ("id", "tenant", "status", "provider", "has_context", "error_code", "created_at", "finished_at")
     list_filter = ("status", "provider", "error_code")
-    # Customer content: shown to the tenant, to support only under a live grant (governance.admin_base).
-    content_fields = ("context", "description", "image")
-    content_field_categories = {"image": "images"}
+    # Customer content (declared in search/personal_data.py): shown to the tenant, to support only
+    # under a live grant (governance.admin.base).
+    content_fields = ("context", "description", "image", "retained_image")
 
 
 @admin.register(UsageEvent)

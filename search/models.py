@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
-from governance.models import RetentionCategory, StoredObject, Tenant
+from governance.models import StoredObject, Tenant
 
 
 class SearchJob(models.Model):
@@ -98,9 +98,7 @@ class Document(models.Model):
 
 
 class SearchResult(models.Model):
-    """One of a job's top documents. Retention category: search_result (its own rules)."""
-
-    RETENTION_CATEGORY = RetentionCategory.SEARCH_RESULT
+    """One of a job's top documents, with its own retention rules (category search_results)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     job = models.ForeignKey(SearchJob, on_delete=models.CASCADE, related_name="results")

@@ -1,17 +1,21 @@
-"""Search's entries in the personal-data registry (governance.datamap.registry)."""
+"""Search's declarations in the data map (governance.datamap)."""
 
-from governance.datamap import registry
+from django.db.models import Q
 
-from .models import SearchJob, SearchResult
+from governance.datamap import DELETE, Category, Retention, declare
 
-registry.register(
+from .models import SearchJob, SearchResult, UsageEvent
+
+# Retention may anonymise a job instead: what was typed and what the model said are blanked, the
+# row (status, provider, timings) stays for the tenant. The image goes with the job.
+declare(
     SearchJob,
-    category="search_jobs",
-    fields=("context", "description"),
-    subject="created_by__email_index",
-    stored_object="image",
+    category=Category.SEARCH_TEXT,
     description="Image searches the person ran: the context they typed and the description of the image. "
     "Images themselves are deleted when each job ends.",
+    subject="created_by__email_index",
+    erasure=DELETE,
+    anonymise={"context": "", "description": ""},
     export=lambda j: {
         "id": str(j.id),
         "status": j.status,
@@ -21,16 +25,24 @@ registry.register(
     },
     export_fields={"id": "id", "status": "status", "created_at": "created_at", "context": "context",
                    "description": "description"},
+    retention=Retention(timestamp="created_at", anonymised=Q(context="", description="")),
+    content={
+        "context": Category.SEARCH_TEXT,
+        "description": Category.SEARCH_TEXT,
+        "image": Category.TRANSIENT_IMAGES,
+        "retained_image": Category.RETAINED_IMAGES,
+    },
+    stored_object="image",
 )
 
-# Documents are the tenant's content, not a person's: they are not in the registry. A job's results
-# are: they show what its creator searched for.
-registry.register(
+# A job's results show what its creator searched for. Documents are the tenant's content, not a
+# person's: they are not in the map.
+declare(
     SearchResult,
-    category="search_results",
-    fields=("document", "rank", "score"),
-    subject="job__created_by__email_index",
+    category=Category.SEARCH_RESULTS,
     description="The documents an image search by the person matched, with their rank and score.",
+    subject="job__created_by__email_index",
+    erasure=DELETE,
     export=lambda r: {
         "job": str(r.job_id),
         "rank": r.rank,
@@ -40,25 +52,12 @@ registry.register(
     },
     export_fields={"job": "job_id", "rank": "rank", "score": "score", "document_id": "document_id",
                    "document_title": "document__title"},
+    retention=Retention(timestamp="created_at"),
 )
 
-# Retention (governance.retention): what each rule deletes. Anonymising a job blanks what was
-# typed and what the model said, and keeps the row (status, provider, timings) for the tenant.
-from django.db.models import Q  # noqa: E402
-
-from governance.models import RetentionCategory  # noqa: E402
-from governance.retention import rules
-
-from .models import UsageEvent  # noqa: E402
-
-rules.register_target(
-    SearchJob,
-    category=RetentionCategory.SEARCH_DESCRIPTION,
-    timestamp_field="created_at",
-    subject="created_by__email_index",
-    anonymise={"context": "", "description": ""},
-    anonymised=Q(context="", description=""),
-    stored_object="image",
+declare(
+    UsageEvent,
+    category=Category.USAGE_EVENTS,
+    description="That a search happened (tenant, time, provider, latency): never what was searched, nor by whom.",
+    retention=Retention(timestamp="created_at"),
 )
-rules.register_target(UsageEvent, category=RetentionCategory.USAGE_EVENT, timestamp_field="created_at")
-rules.register_target(SearchResult, category=RetentionCategory.SEARCH_RESULT, timestamp_field="created_at")

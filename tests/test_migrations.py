@@ -36,7 +36,6 @@ def test_the_data_steps_live_apart_from_the_initial_migrations(graph):
         "0002_audit_append_only",
         "0003_consent_evidence_guard",
         "0004_first_terms_version",
-        "0005_retention_defaults",
     }
 
 

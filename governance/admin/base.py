@@ -10,6 +10,7 @@ under a grant writes one access-transparency audit event. List pages never show 
 from django.contrib import admin
 from django.utils.html import format_html
 
+from governance.datamap import DATA_MAP
 from governance.models import StoredObject, Tenant
 from governance.support import grants
 from governance.tenancy import scoping
@@ -26,10 +27,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     tenant_admin_can: tuple[str, ...] = ()
     operator_can: tuple[str, ...] = ("add", "change", "delete")
-    # Customer content on this page; see the module docstring.
+    # Customer content on this page; see the module docstring. Model fields listed here are the ones
+    # the data map declares content (manage.py check holds the two together), and their categories
+    # come from the map.
     content_fields: tuple[str, ...] = ()
-    # Category of a field when it is not the row's own (e.g. a job's image is an image).
-    content_field_categories: dict[str, str] = {}
 
     # --- rows ------------------------------------------------------------------------------------
 
@@ -100,13 +101,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     # --- content ---------------------------------------------------------------------------------
 
     def _content_categories(self) -> set[str]:
-        own = grants.category_of(self.model)
-        if self.model is StoredObject:
-            own = None
-            categories = set(grants.STORED_OBJECT_CATEGORIES.values())
-        else:
-            categories = set()
-        return categories | ({own} if own else set()) | set(self.content_field_categories.values())
+        return DATA_MAP.content_categories(self.model)
 
     def content_plan(self, request, obj) -> dict:
         """{field: Access or None} for this viewer and row; computed once per request and row."""
@@ -117,7 +112,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if key not in cache:
             cache[key] = {
                 name: grants.can_see_content(
-                    user=request.user, obj=obj, category=self.content_field_categories.get(name)
+                    user=request.user, obj=obj, category=DATA_MAP.content_category(self.model, name)
                 )
                 for name in self.content_fields
             }

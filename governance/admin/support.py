@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from governance.datamap import Category
 from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
 from governance.support import grants, workflow
 from governance.tenancy import scoping
@@ -20,7 +21,7 @@ class AccessRequestForm(forms.ModelForm):
     """What support staff fill in to ask."""
 
     categories = forms.MultipleChoiceField(
-        choices=grants.Category.choices,
+        choices=grants.scope_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Whole categories of the tenant's content.",
@@ -29,11 +30,13 @@ class AccessRequestForm(forms.ModelForm):
         label="named objects",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, type:id, e.g. search.searchjob:3f2a… (types: "
-        + ", ".join(grants.NAMEABLE_MODELS)
-        + ").",
     )
     hours = forms.IntegerField(min_value=1, max_value=grants.MAX_HOURS, initial=4, label="hours asked")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = ", ".join(grants.nameable_models())
+        self.fields["objects"].help_text = f"One per line, type:id, e.g. search.searchjob:3f2a… (types: {types})."
 
     class Meta:
         model = AccessRequest
@@ -195,7 +198,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="scope")
     def scope(self, obj):
-        parts = [grants.Category(c).label for c in obj.scope_categories]
+        parts = [dict(Category.choices).get(c, c) for c in obj.scope_categories]
         parts += [f"{o['type']} {o['id']}" for o in obj.scope_objects]
         return format_html_join(", ", "{}", ((p,) for p in parts)) or "-"
 

@@ -16,7 +16,6 @@ from .consent import (
 from .retention import (
     LegalHold,
     RetentionAction,
-    RetentionCategory,
     RetentionPolicy,
     RetentionProgress,
     RetentionRun,
@@ -39,7 +38,6 @@ __all__ = [
     "StoredObject",
     "IssuedLink",
     "SweepRun",
-    "RetentionCategory",
     "RetentionAction",
     "LegalHold",
     "RetentionPolicy",

@@ -1,24 +1,13 @@
-"""Retention categories, rules (platform defaults and tenant overrides), runs and legal holds."""
+"""Retention rules (platform defaults and tenant overrides), runs and legal holds."""
 
 from django.db import models
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
+from governance.datamap.categories import retention_choices
+
 from .tenancy import Tenant, User
 
-
-class RetentionCategory(models.TextChoices):
-    """Every stored thing belongs to exactly one of these (DESIGN.md, retention categories)."""
-
-    TRANSIENT_IMAGE = "transient_image", "Transient image"
-    RETAINED_IMAGE = "retained_image", "Retained cleaned image (tenant opt-in)"
-    SEARCH_DESCRIPTION = "search_description", "Search description"
-    SEARCH_RESULT = "search_result", "Search result"
-    USAGE_EVENT = "usage_event", "Usage event"
-    EXPORT_ARCHIVE = "export_archive", "Export archive"
-    REQUEST_RECORD = "request_record", "Data-subject request record"
-    AUDIT_EVENT = "audit_event", "Audit event"
-    SUPPORT_SESSION = "support_session", "Support session"
 
 class RetentionAction(models.TextChoices):
     DELETE = "delete", "Delete"
@@ -49,7 +38,7 @@ class LegalHold(models.Model):
 class RetentionPolicy(models.Model):
     """The platform default for one retention category, with the bounds tenant overrides must keep."""
 
-    category = models.CharField(max_length=32, choices=RetentionCategory.choices, unique=True)
+    category = models.CharField(max_length=32, choices=retention_choices, unique=True)
     max_age = models.DurationField(help_text="How long an item may live (e.g. '1:00:00' = one hour, '30 00:00:00' = 30 days).")
     action = models.CharField(max_length=10, choices=RetentionAction.choices, default=RetentionAction.DELETE)
     enabled = models.BooleanField(default=True, help_text="Disabled: retention keeps these items for ever.")
@@ -72,7 +61,7 @@ class TenantRetentionRule(models.Model):
     """A tenant's override of a platform default, within the default's bounds."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="retention_rules")
-    category = models.CharField(max_length=32, choices=RetentionCategory.choices)
+    category = models.CharField(max_length=32, choices=retention_choices)
     max_age = models.DurationField(help_text="How long an item may live, within the platform bounds.")
     action = models.CharField(max_length=10, choices=RetentionAction.choices, default=RetentionAction.DELETE)
     enabled = models.BooleanField(

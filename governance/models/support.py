@@ -45,7 +45,7 @@ class AccessRequest(models.Model):
     ticket = models.CharField("ticket reference", max_length=64)
     reason_code = models.CharField(max_length=40, choices=Reason.choices)
     reason_text = EncryptedTextField("justification")
-    # Scope: whole content categories (governance.support.grants.Category) and/or named objects
+    # Scope: whole content categories (governance.datamap.Category, those holding content) and/or named objects
     # [{"type": "search.searchjob", "id": "<pk>"}, ...].
     scope_categories = models.JSONField(default=list, blank=True)
     scope_objects = models.JSONField(default=list, blank=True)
@@ -58,6 +58,7 @@ class AccessRequest(models.Model):
     decision_comment = EncryptedTextField(blank=True)
     hours_granted = models.PositiveSmallIntegerField(null=True, blank=True)
     approved_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the request's life ended: denied, revoked or expired (unanswered, or the grant's time up).
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 

@@ -17,15 +17,11 @@ from django.utils import timezone
 
 from governance import audit
 from governance.errors import SightguardError
-from governance.models import (
-    RetentionAction,
-    RetentionCategory,
-    RetentionProgress,
-    RetentionRun,
-    Tenant,
-)
+from governance.datamap import DATA_MAP, Category, DataMap, Declaration
+from governance.datamap.categories import retention_choices
+from governance.models import RetentionAction, RetentionProgress, RetentionRun, Tenant
 from governance.retention import holds
-from governance.retention.rules import PLATFORM_ONLY, Rule, RuleBook, Target, targets
+from governance.retention.rules import PLATFORM_ONLY, Rule, RuleBook
 
 BATCH_SIZE = 10_000
 LEASE = timedelta(minutes=10)
@@ -37,18 +33,19 @@ batch_committed = Signal()
 # --- enforcement ---------------------------------------------------------------------------------
 
 
-def _selection(target: Target, tenant_id, cutoff: datetime, cursor, rule: Rule, held: holds.Snapshot) -> models.QuerySet:
+def _selection(target: Declaration, tenant_id, cutoff: datetime, cursor, rule: Rule, held: holds.Snapshot) -> models.QuerySet:
     """The next rows due, in primary-key order, minus everything under a hold."""
-    qs = target.model._base_manager.filter(**{f"{target.timestamp_field}__lt": cutoff})
-    if target.tenant_field:
+    qs = target.model._base_manager.filter(**{f"{target.retention.timestamp}__lt": cutoff})
+    tenant_path = target.tenant_path
+    if tenant_path:
         if tenant_id is None:
-            qs = qs.filter(**{f"{target.tenant_field}__isnull": True})
+            qs = qs.filter(**{f"{tenant_path}__isnull": True})
         else:
-            qs = qs.filter(**{target.tenant_field: tenant_id})
-    if target.filter is not None:
-        qs = qs.filter(target.filter)
-    if rule.action == RetentionAction.ANONYMISE and target.anonymised is not None:
-        qs = qs.exclude(target.anonymised)
+            qs = qs.filter(**{tenant_path: tenant_id})
+    if target.retention_filter is not None:
+        qs = qs.filter(target.retention_filter)
+    if rule.action == RetentionAction.ANONYMISE and target.retention.anonymised is not None:
+        qs = qs.exclude(target.retention.anonymised)
     if cursor not in (None, ""):
         qs = qs.filter(pk__gt=cursor)
     if tenant_id is not None:
@@ -71,10 +68,10 @@ def _valid_pks(model, raw_ids) -> list:
     return pks
 
 
-def _fast_delete_ok(target: Target) -> bool:
+def _fast_delete_ok(target: Declaration) -> bool:
     model = target.model
     return (
-        target.handler is None
+        target.retention.handler is None
         and target.stored_object is None
         and not model._meta.related_objects
         and not pre_delete.has_listeners(model)
@@ -115,9 +112,9 @@ def _write_raw(model, ids: list, values: dict) -> int:
         return cursor.rowcount
 
 
-def _apply(target: Target, ids: list, action: str) -> int:
-    if target.handler is not None:
-        return target.handler(target, ids, action)
+def _apply(target: Declaration, ids: list, action: str) -> int:
+    if target.retention.handler is not None:
+        return target.retention.handler(target, ids, action)
     manager = target.model._base_manager
     if action == RetentionAction.ANONYMISE:
         return _write_raw(target.model, ids, target.anonymise)
@@ -171,11 +168,11 @@ def _claim_run(*, dry_run: bool, tenant: Tenant | None, category: str | None, ac
             raise SightguardError("A retention run is in progress.", code="retention_run_in_progress") from exc
 
 
-def _tenant_ids(target: Target, tenant: Tenant | None, all_tenants: list) -> list:
+def _tenant_ids(target: Declaration, tenant: Tenant | None, all_tenants: list) -> list:
     if tenant is not None:
         return [tenant.pk]
     ids = list(all_tenants)
-    if target.tenant_field is None or target.tenant_nullable:
+    if target.tenant_path is None or target.tenant_nullable:
         ids.append(None)
     return ids
 
@@ -204,7 +201,7 @@ class _Pass:
             RetentionRun.objects.filter(pk=self.run.pk).update(lease_until=timezone.now() + LEASE)
             self._lease_at = time.monotonic()
 
-    def note(self, target: Target, tenant_id, rule: Rule | None, note: str) -> None:
+    def note(self, target: Declaration, tenant_id, rule: Rule | None, note: str) -> None:
         row = self.rows.get((target.name, tenant_id))
         if row is not None:
             RetentionProgress.objects.filter(pk=row.pk).update(done=True, note=note)
@@ -216,7 +213,7 @@ class _Pass:
                 )
             )
 
-    def record(self, target: Target, tenant_id, rule: Rule, ids: list, done: int) -> RetentionProgress:
+    def record(self, target: Declaration, tenant_id, rule: Rule, ids: list, done: int) -> RetentionProgress:
         """Move the cursor and the count, in the batch's transaction."""
         cursor = str(max(ids))
         row = self.rows.get((target.name, tenant_id))
@@ -236,7 +233,7 @@ class _Pass:
         row.cursor = cursor
         return row
 
-    def finish_target(self, target: Target, tenant_id) -> None:
+    def finish_target(self, target: Declaration, tenant_id) -> None:
         row = self.rows.get((target.name, tenant_id))
         if row is not None:
             RetentionProgress.objects.filter(pk=row.pk).update(done=True)
@@ -251,13 +248,14 @@ def enforce(
     actor=None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[str, int], None] | None = None,
+    data_map: DataMap = DATA_MAP,
 ) -> RunReport:
     """Apply every enabled rule: delete or anonymise what is older than allowed, spare what is held.
 
     Restartable: a run killed half-way is resumed (same filters) by the next call once its lease
     has run out; every batch commits together with its cursor. Returns the run's report.
     """
-    if category is not None and category not in RetentionCategory.values:
+    if category is not None and category not in dict(retention_choices()):
         raise SightguardError(f"Unknown retention category {category!r}.", code="retention_unknown_category")
     now = now or timezone.now()
     started = time.monotonic()
@@ -265,7 +263,7 @@ def enforce(
     work = _Pass(run, now=now, dry_run=dry_run, batch_size=batch_size, progress=progress)
     all_tenants = list(Tenant.objects.order_by("pk").values_list("pk", flat=True)) if tenant is None else []
     errors = list(run.errors)
-    for target in targets(category):
+    for target in data_map.retained(category):
         if target.category in PLATFORM_ONLY:
             scopes = [None] if tenant is None else []
         else:
@@ -280,17 +278,17 @@ def enforce(
     return _finish(run, errors, started, actor)
 
 
-def _enforce_one(work: _Pass, target: Target, tenant_id) -> None:
+def _enforce_one(work: _Pass, target: Declaration, tenant_id) -> None:
     rule = work.rules.rule(target.category, tenant_id)
     row = work.rows.get((target.name, tenant_id))
     if row is not None and row.done:
         return
-    if rule is None or not rule.enabled or rule.action not in target.actions:
+    if rule is None or not rule.enabled or rule.action not in target.retention_actions:
         note = "no_rule" if rule is None else ("disabled" if not rule.enabled else "action_unsupported")
         work.note(target, tenant_id, rule, note)
         return
     cutoff = work.now - rule.max_age
-    if target.category == RetentionCategory.AUDIT_EVENT:
+    if target.category == Category.AUDIT_EVENTS:
         _prune_audit(work, target, rule, cutoff)
         return
     fast = not work.dry_run and rule.action == RetentionAction.DELETE and _fast_delete_ok(target)
@@ -322,7 +320,7 @@ def _enforce_one(work: _Pass, target: Target, tenant_id) -> None:
             return
 
 
-def _prune_audit(work: _Pass, target: Target, rule: Rule, cutoff: datetime) -> None:
+def _prune_audit(work: _Pass, target: Declaration, rule: Rule, cutoff: datetime) -> None:
     """Drop the oldest audit rows (a prefix of the chain) and move the chain's anchor past them.
 
     The chain is platform-wide, so only a prefix may go: pruning stops at the first row that is
@@ -368,7 +366,7 @@ def _prune_audit(work: _Pass, target: Target, rule: Rule, cutoff: datetime) -> N
             work.renew_lease()
         cursor = last_id
         if work.progress:
-            work.progress(RetentionCategory.AUDIT_EVENT, len(ids))
+            work.progress(Category.AUDIT_EVENTS, len(ids))
         batch_committed.send(sender=RetentionProgress, progress=row, ids=ids)
         if len(prefix) < len(batch) or len(batch) < work.batch_size:
             work.finish_target(target, None)

@@ -1,122 +1,31 @@
-"""Retention: rules per category, enforced in keyset batches, stopped by legal holds.
+"""Retention rules: a platform default per data category (governance.datamap.categories, ensured
+in the database after migrate) and tenant overrides within its bounds.
 
-Apps register what they store (``register_target``, from their ``personal_data.py``), so this module
-walks every app's data without importing the apps. One line registers a model::
-
-    retention.register_target(SearchResult, category=RetentionCategory.SEARCH_RESULT,
-                              timestamp_field="created_at", subject="job__created_by__email_index")
-
-``enforce`` deletes (or anonymises) what is older than its rule allows: per target and tenant, in
-primary-key order, ``BATCH_SIZE`` rows per short transaction that also moves the run's cursor, so a
-killed run resumes where it stopped. Rows under a legal hold (tenant-wide, subject, object) are
-never selected. Memory stays flat: a batch holds at most ``BATCH_SIZE`` ids.
+What each category holds, and when its rows age, is declared in the data map
+(governance.datamap); governance.retention.enforce applies these rules to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
+from governance.datamap import DATA_MAP
+from governance.datamap.categories import platform_wide
 from governance.errors import SightguardError
-from governance.models import (
-    RetentionAction,
-    RetentionCategory,
-    RetentionPolicy,
-    TenantRetentionRule,
-)
+from governance.models import RetentionPolicy, TenantRetentionRule
 
 # Categories whose rows form one platform-wide structure: tenants may not override their rule.
-PLATFORM_ONLY = {RetentionCategory.AUDIT_EVENT}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One kind of stored thing retention looks after."""
-
-    model: type[models.Model]
-    category: str
-    timestamp_field: str
-    tenant_field: str | None = "tenant"
-    subject: str | None = None
-    anonymise: dict = field(default_factory=dict)
-    anonymised: Q | None = None
-    stored_object: str | None = None
-    filter: Q | None = None
-    handler: Callable[[Target, list, str], int] | None = None
-    name: str = ""
-
-    @property
-    def actions(self) -> set[str]:
-        return {RetentionAction.DELETE, RetentionAction.ANONYMISE} if self.anonymise else {RetentionAction.DELETE}
-
-    @property
-    def tenant_nullable(self) -> bool:
-        return self.tenant_field is not None and self.model._meta.get_field(self.tenant_field).null
-
-
-_targets: dict[str, Target] = {}
-
-
-def register_target(
-    model: type[models.Model],
-    *,
-    category: str,
-    timestamp_field: str,
-    tenant_field: str | None = "tenant",
-    subject: str | None = None,
-    anonymise: dict | None = None,
-    anonymised: Q | None = None,
-    stored_object: str | None = None,
-    filter: Q | None = None,  # noqa: A002
-    handler: Callable[[Target, list, str], int] | None = None,
-    name: str | None = None,
-) -> Target:
-    """Put a model (or a filtered part of it) under the rule of ``category``.
-
-    - ``timestamp_field``: an item's age counts from here (rows where it is NULL never expire).
-    - ``subject``: lookup path to a blind index, so subject holds can spare a person's rows.
-    - ``anonymise``: {field: value} written when the rule says anonymise (values are written raw,
-      as SQL literals, so encrypted fields hold a plain ""); ``anonymised``: a Q matching rows
-      already done, so they are not rewritten every hour.
-    - ``stored_object``: a FK to StoredObject whose bucket object goes with the row.
-    - ``handler(target, ids, action) -> n``: replaces the generic delete/anonymise.
-    """
-    if category not in RetentionCategory.values:
-        raise ValueError(f"unknown retention category {category!r}")
-    model._meta.get_field(timestamp_field)
-    target = Target(
-        model=model,
-        category=category,
-        timestamp_field=timestamp_field,
-        tenant_field=tenant_field,
-        subject=subject,
-        anonymise=dict(anonymise or {}),
-        anonymised=anonymised,
-        stored_object=stored_object,
-        filter=filter,
-        handler=handler,
-        name=name or f"{model._meta.label_lower}:{category}",
-    )
-    _targets[target.name] = target
-    return target
-
-
-def targets(category: str | None = None) -> list[Target]:
-    return [t for t in _targets.values() if category in (None, t.category)]
+PLATFORM_ONLY = platform_wide()
 
 
 def allowed_actions(category: str) -> set[str]:
-    """Actions every target of the category supports (delete always is)."""
-    found = targets(category)
-    if not found:
-        return {RetentionAction.DELETE}
-    return set.intersection(*(t.actions for t in found))
+    """Actions every declaration of the category supports (delete always is)."""
+    return DATA_MAP.retention_actions(category)
 
 
 # --- rules ---------------------------------------------------------------------------------------

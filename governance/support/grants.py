@@ -12,17 +12,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from governance import audit
 from governance.crypto import blind_index
+from governance.datamap import DATA_MAP
 from governance.errors import SightguardError
 from governance.models import (
     AccessRequest,
     Membership,
-    StoredObject,
     SupportStaff,
     User,
 )
@@ -33,27 +33,14 @@ ANSWER_WITHIN = timedelta(hours=12)
 TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._#:/-]{0,63}$")
 
 
-class Category(models.TextChoices):
-    """Customer content, as whole categories a request may name."""
-
-    SEARCH_TEXT = "search_text", "Search contexts and descriptions"
-    IMAGES = "images", "Images"
-    SUBJECT_EMAILS = "subject_emails", "Data subjects' e-mail addresses"
-    EXPORT_ARCHIVES = "export_archives", "Export archives"
+def nameable_models() -> list[str]:
+    """Labels of the models a request may name objects of: those the data map declares content in."""
+    return DATA_MAP.content_models()
 
 
-# Models holding content, by label (strings: governance never imports the apps above it).
-MODEL_CATEGORIES = {
-    "search.searchjob": Category.SEARCH_TEXT,
-    "compliance.datasubjectrequest": Category.SUBJECT_EMAILS,
-}
-STORED_OBJECT_CATEGORIES = {
-    StoredObject.Purpose.TRANSIENT_IMAGE: Category.IMAGES,
-    StoredObject.Purpose.RETAINED_IMAGE: Category.IMAGES,
-    StoredObject.Purpose.SUPPORT_VIEW: Category.IMAGES,
-    StoredObject.Purpose.EXPORT_ARCHIVE: Category.EXPORT_ARCHIVES,
-}
-NAMEABLE_MODELS = (*MODEL_CATEGORIES, "governance.storedobject")
+def scope_choices() -> list[tuple[str, str]]:
+    """Categories a request may name: those the data map declares content of."""
+    return DATA_MAP.content_choices()
 
 
 class SupportError(SightguardError):
@@ -104,11 +91,12 @@ def add_support_staff(*, email: str, password: str | None = None, actor=None) ->
 # --- content and scope ---------------------------------------------------------------------------
 
 
-def category_of(obj_or_model, purpose: str | None = None) -> str | None:
+def category_of(obj_or_model) -> str | None:
+    """The content category of a row (or of a model's rows when they are all one category)."""
     model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
-    if model is StoredObject:
-        return STORED_OBJECT_CATEGORIES.get(purpose or getattr(obj_or_model, "purpose", None))
-    return MODEL_CATEGORIES.get(model._meta.label_lower)
+    if not DATA_MAP.content_categories(model):
+        return None
+    return DATA_MAP.category_of(obj_or_model)
 
 
 def tenant_id_of(obj) -> int | None:
@@ -166,11 +154,9 @@ def covered_queryset(queryset: QuerySet, user, *, categories: set[str]) -> Query
     for grant in live_grants(user):
         inside = Q(pk__in=[o["id"] for o in grant.scope_objects if o["type"] == label])
         wanted = categories & set(grant.scope_categories)
-        if wanted:
-            if model is StoredObject:
-                inside |= Q(purpose__in=[p for p, c in STORED_OBJECT_CATEGORIES.items() if c in wanted])
-            else:
-                inside = Q()
+        content = DATA_MAP.content_q(model, wanted) if wanted else None
+        if content is not None:
+            inside = Q() if not content else inside | content
         covered |= Q(**{tenant_field: grant.tenant_id}) & inside
     return queryset.filter(covered)
 

@@ -4,7 +4,7 @@
 from django.db import transaction
 
 from governance.models import AccessRequest, Membership
-from governance.support.grants import Category
+from governance.datamap import Category
 
 
 def notify(request: AccessRequest, event: str) -> None:
@@ -39,7 +39,7 @@ def send_notification(*, request_id: int, event: str) -> int:
         recipients += [u.email for u in admins]
     link = settings.SITE_URL + reverse("admin:governance_accessrequest_change", args=[request.pk])
     scope = ", ".join(
-        [Category(c).label for c in request.scope_categories]
+        [dict(Category.choices).get(c, c) for c in request.scope_categories]
         + [f"{o['type']} {o['id']}" for o in request.scope_objects]
     )
     lines = [

@@ -14,11 +14,11 @@ from governance.models import AccessRequest
 from governance.support.grants import (
     ANSWER_WITHIN,
     MAX_HOURS,
-    NAMEABLE_MODELS,
     TICKET_RE,
-    Category,
     SupportError,
     is_support,
+    nameable_models,
+    scope_choices,
 )
 from governance.support.mail import notify
 from governance.tenancy import scoping
@@ -34,7 +34,7 @@ def _resolve_objects(tenant, objects) -> list[dict]:
         else:
             label, pk = item
             label, pk = str(label).strip().lower(), str(pk).strip()
-        if label not in NAMEABLE_MODELS:
+        if label not in nameable_models():
             raise SupportError(f"{label!r} holds no content a request can name.", code="unknown_object_type", status=400)
         model = apps.get_model(label)
         try:
@@ -74,7 +74,7 @@ def open_request(
     if not isinstance(hours, int) or not 1 <= hours <= MAX_HOURS:
         raise SupportError(f"The duration must be 1 to {MAX_HOURS} hours.", code="invalid_duration", status=400)
     categories = list(dict.fromkeys(categories))
-    if any(c not in Category.values for c in categories):
+    if any(c not in dict(scope_choices()) for c in categories):
         raise SupportError("Unknown content category.", code="unknown_category", status=400)
     scope_objects = _resolve_objects(tenant, objects)
     if not categories and not scope_objects:
@@ -165,7 +165,8 @@ def deny(*, request: AccessRequest, actor, comment: str) -> AccessRequest:
         row = _locked_pending(request, now)
         row.status = AccessRequest.Status.DENIED
         row.decided_by, row.decided_at, row.decision_comment = actor, now, comment.strip()
-        row.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+        row.ended_at = now  # a denied request's life ends with the decision (retention counts from here)
+        row.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "ended_at"])
         audit.record(action="support.denied", actor=actor, tenant=row.tenant_id, target=row, metadata={"ticket": row.ticket})
         notify(row, "denied")
     return row

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from compliance import export, review
 from compliance.requests import file_request
+from governance.datamap import Category
 from governance.models import IssuedLink, StoredObject
 from governance.storage import objectstore, sweeper
 
@@ -50,11 +51,13 @@ def test_an_export_is_one_encrypted_zip_behind_a_one_hour_link(s3_bucket, alice,
     body = zipfile.ZipFile(io.BytesIO(objectstore.read(archive)))
     manifest = json.loads(body.read("manifest.json"))
     files = {f["file"]: f for f in manifest["files"]}
-    assert {"data/search_jobs.json", "data/search_results.json", "data/account.json", "manifest.json"} <= set(body.namelist()) | {"manifest.json"}
-    jobs = json.loads(body.read("data/search_jobs.json"))["search.searchjob"]
+    assert {"data/search_text.json", "data/search_results.json", "data/account.json", "manifest.json"} <= set(body.namelist()) | {"manifest.json"}
+    jobs = json.loads(body.read("data/search_text.json"))["search.searchjob"]
     assert sorted(j["context"] for j in jobs) == ["context 0", "context 1", "context 2"]
     assert len(json.loads(body.read("data/search_results.json"))["search.searchresult"]) == 6
     assert all(c["description"] for f in files.values() for c in f["contents"])
+    assert {f["category"] for f in files.values()} <= set(Category.values)  # sections are the data map's categories
+    assert files["data/search_text.json"]["title"] == "Search contexts and descriptions" and files["data/search_text.json"]["about"]
     assert json.loads(body.read("data/account.json"))["governance.user"][0]["email"] == BOB
 
     message = outbox[-1]
@@ -100,7 +103,7 @@ def test_the_archive_is_written_in_bounded_chunks(alice, bob):
     finally:
         export.CHUNK = old
     assert max(seen) <= 2 and sum(seen) == 5 + 5 + 3
-    jobs = json.loads(zipfile.ZipFile(out).read("data/search_jobs.json"))["search.searchjob"]
+    jobs = json.loads(zipfile.ZipFile(out).read("data/search_text.json"))["search.searchjob"]
     assert len(jobs) == 5
 
 

@@ -168,15 +168,17 @@ def test_consent_evidence_is_immutable_but_its_person_can_be_erased(alice):
     assert ConsentRecord.objects.get().terms.version == "1.0"
 
 
-def test_the_registry_lists_consent_evidence_as_anonymised(alice):
-    from governance.datamap import registry
+def test_the_data_map_lists_consent_evidence_as_anonymised(alice, globex):
+    from governance.datamap import ANONYMISE, DATA_MAP
 
     for model in (ConsentRecord, ConsentRevocation):
-        entry = registry.entry_for(model)
-        assert entry.erasure == registry.ANONYMISE
+        (entry,) = DATA_MAP.for_model(model)
+        assert entry.erasure == ANONYMISE and entry.category == "consent_evidence"
     consent.accept(tenant=alice.tenant, version="1.0", actor=alice.user)
-    rows = registry.entry_for(ConsentRecord).rows_of(alice.user.email_index)
-    assert [registry.entry_for(ConsentRecord).export(r) for r in rows] == [
+    (entry,) = DATA_MAP.for_model(ConsentRecord)
+    assert not DATA_MAP.rows(entry, tenant_id=globex.pk, subject_index=alice.user.email_index).exists()
+    rows = DATA_MAP.rows(entry, tenant_id=alice.tenant.pk, subject_index=alice.user.email_index)
+    assert [entry.export(r) for r in rows] == [
         {"tenant": "acme", "version": "1.0", "accepted_at": rows[0].accepted_at.isoformat()}
     ]
 

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from governance.datamap import registry
-from governance.models import AuditEvent, RetentionCategory
+from governance.datamap import DATA_MAP
+from governance.models import AuditEvent
 from search import matching
 from search.models import Document, SearchJob, SearchResult
 from tests.conftest import make_jpeg
@@ -162,15 +162,14 @@ def test_results_follow_their_job_and_their_document(
 def test_results_are_their_own_retention_category_and_in_the_data_map(
     settings, provider_server, alice, bob, django_capture_on_commit_callbacks
 ):
-    assert SearchResult.RETENTION_CATEGORY == RetentionCategory.SEARCH_RESULT
     add(alice, GEARBOX)
     search_with(settings, provider_server, bob, django_capture_on_commit_callbacks, "gearbox")
-    entry = registry.entry_for(SearchResult)
-    assert entry is not None and entry.category == "search_results"
-    rows = list(entry.rows_of(bob.user.email_index))
+    (entry,) = DATA_MAP.for_model(SearchResult)
+    assert entry.category == "search_results" and entry.retention.timestamp == "created_at"
+    rows = list(DATA_MAP.rows(entry, tenant_id=bob.tenant.pk, subject_index=bob.user.email_index))
     assert len(rows) == 1 and entry.export(rows[0])["document_title"] == "Planetary gearbox"
-    assert list(entry.rows_of(alice.user.email_index)) == []
-    assert registry.entry_for(Document) is None  # tenant content, not a person's
+    assert list(DATA_MAP.rows(entry, tenant_id=bob.tenant.pk, subject_index=alice.user.email_index)) == []
+    assert DATA_MAP.for_model(Document) == []  # tenant content, not a person's
 
 
 # --- the admin -------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from governance.datamap.categories import retention_choices
 from governance.errors import SightguardError
-from governance.models import RetentionCategory, Tenant
+from governance.models import Tenant
 from governance.retention import enforce
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; change nothing.")
         parser.add_argument("--tenant", metavar="SLUG", help="Only this tenant's data.")
-        parser.add_argument("--category", metavar="NAME", choices=RetentionCategory.values, help="Only this category.")
+        parser.add_argument("--category", metavar="NAME", choices=[c for c, _ in retention_choices()], help="Only this category.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *, dry_run, tenant, category, no_progress, **options):

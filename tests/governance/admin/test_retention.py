@@ -36,7 +36,7 @@ def old_usage(tenant, n=1):
 
 
 def rule_form(tenant, **extra):
-    return {"tenant": tenant.pk, "category": "usage_event", "max_age": "60 00:00:00", "action": "delete", "enabled": "on", **extra}
+    return {"tenant": tenant.pk, "category": "usage_events", "max_age": "60 00:00:00", "action": "delete", "enabled": "on", **extra}
 
 
 # --- tenant overrides ----------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def test_a_tenant_admin_cannot_set_a_rule_for_another_tenant(client, alice, glob
 
 
 def test_other_tenants_rules_are_invisible_and_untouchable(client, alice, charlie):
-    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_event", max_age=timedelta(days=60))
+    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_events", max_age=timedelta(days=60))
     c = as_user(client, charlie.user)
     assert list(c.get(RULES).context["cl"].queryset) == []
     assert c.get(f"{RULES}{rule.pk}/change/").status_code in (302, 403, 404)
@@ -84,7 +84,7 @@ def test_a_member_and_the_operator_cannot_set_tenant_rules(client, bob, alice, o
 
 
 def test_removing_an_override_is_audited(client, alice):
-    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_event", max_age=timedelta(days=60))
+    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_events", max_age=timedelta(days=60))
     response = as_user(client, alice.user).post(f"{RULES}{rule.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not TenantRetentionRule.objects.exists()
@@ -95,9 +95,9 @@ def test_removing_an_override_is_audited(client, alice):
 
 
 def test_the_operator_changes_a_default_within_its_bounds(client, operator):
-    policy = RetentionPolicy.objects.get(category="usage_event")
+    policy = RetentionPolicy.objects.get(category="usage_events")
     data = {
-        "category": "usage_event", "max_age": "200 00:00:00", "action": "delete", "enabled": "on",
+        "category": "usage_events", "max_age": "200 00:00:00", "action": "delete", "enabled": "on",
         "min_age": "30 00:00:00", "max_age_bound": "750 00:00:00", "tenant_may_override": "on", "description": policy.description,
     }
     assert as_user(client, operator).post(f"{POLICIES}{policy.pk}/change/", data).status_code == 302
@@ -112,8 +112,8 @@ def test_tenant_admins_read_the_defaults_and_their_explanations_but_cannot_chang
     c = as_user(client, alice.user)
     page = c.get(POLICIES).content.decode()
     assert "CCPA regs 7101" in page  # each default explained
-    policy = RetentionPolicy.objects.get(category="usage_event")
-    c.post(f"{POLICIES}{policy.pk}/change/", {"category": "usage_event", "max_age": "1 00:00:00", "action": "delete", "min_age": "1 00:00:00"})
+    policy = RetentionPolicy.objects.get(category="usage_events")
+    c.post(f"{POLICIES}{policy.pk}/change/", {"category": "usage_events", "max_age": "1 00:00:00", "action": "delete", "min_age": "1 00:00:00"})
     policy.refresh_from_db()
     assert policy.max_age == timedelta(days=395)
 
@@ -128,7 +128,7 @@ def test_a_member_sees_no_defaults(client, bob):
 def test_the_dry_run_action_lists_the_tenants_items_only_and_deletes_nothing(client, alice, globex):
     old_usage(alice.tenant, 2)
     old_usage(globex, 5)
-    policy = RetentionPolicy.objects.get(category="usage_event")
+    policy = RetentionPolicy.objects.get(category="usage_events")
     response = as_user(client, alice.user).post(POLICIES, {"action": "dry_run", "_selected_action": [policy.pk]})
     assert response.status_code == 200
     page = response.content.decode()
@@ -140,14 +140,14 @@ def test_the_dry_run_action_lists_the_tenants_items_only_and_deletes_nothing(cli
 def test_the_operator_dry_run_covers_every_tenant(client, operator, acme, globex):
     old_usage(acme, 2)
     old_usage(globex, 5)
-    policy = RetentionPolicy.objects.get(category="usage_event")
+    policy = RetentionPolicy.objects.get(category="usage_events")
     page = as_user(client, operator).post(POLICIES, {"action": "dry_run", "_selected_action": [policy.pk]}).content.decode()
     assert "7 item(s) would go" in page
     assert UsageEvent.objects.count() == 7
 
 
 def test_the_dry_run_from_an_override_uses_the_tenants_rule(client, alice):
-    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_event", max_age=timedelta(days=30))
+    rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_events", max_age=timedelta(days=30))
     UsageEvent.objects.create(tenant=alice.tenant, created_at=timezone.now() - timedelta(days=40), provider="x", used_context=False, outcome="done")
     page = as_user(client, alice.user).post(RULES, {"action": "dry_run", "_selected_action": [rule.pk]}).content.decode()
     assert "1 item(s) would go" in page

@@ -36,13 +36,13 @@ def test_support_asks_in_the_admin_and_the_tenant_admin_is_mailed(sam, alice, jo
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(ADD, {
             "tenant": alice.tenant.pk, "ticket": "SUP-4242", "reason_code": "customer_reported_bug",
-            "reason_text": "wrong description", "categories": ["images"], "objects": f"search.searchjob:{job.pk}",
+            "reason_text": "wrong description", "categories": ["transient_images"], "objects": f"search.searchjob:{job.pk}",
             "hours": "3",
         })  # fmt: skip
     request = AccessRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == change_url(request)
     assert (request.requester_id, request.ticket, request.hours_requested, request.status) == (sam.pk, "SUP-4242", 3, "pending")
-    assert request.scope_categories == ["images"] and request.scope_objects == [{"type": "search.searchjob", "id": str(job.pk)}]
+    assert request.scope_categories == ["transient_images"] and request.scope_objects == [{"type": "search.searchjob", "id": str(job.pk)}]
     assert [m.to for m in mail.outbox] == [["alice@acme.example"]]
     # support sees its own request but cannot decide it
     page = client.get(change_url(request)).content.decode()
@@ -56,7 +56,7 @@ def test_a_refused_request_shows_the_reason_and_saves_nothing(sam, acme):
     assert "scope_empty" in response.content.decode()
     assert not AccessRequest.objects.exists()
     over = logged_in(sam).post(ADD, {"tenant": acme.pk, "ticket": "SUP-1", "reason_code": "customer_reported_bug",
-                                     "reason_text": "x", "hours": "9", "categories": ["images"]})  # fmt: skip
+                                     "reason_text": "x", "hours": "9", "categories": ["transient_images"]})  # fmt: skip
     assert over.status_code == 200 and not AccessRequest.objects.exists()  # form error: at most 8 hours
 
 

@@ -1,5 +1,6 @@
 """Retention enforcement: age boundaries, holds, restart after a kill, tenant isolation, dry run."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,12 +11,14 @@ from compliance.models import DataSubjectRequest
 from compliance.requests import file_request
 from governance import audit
 from governance.crypto import blind_index
+from governance.datamap import DATA_MAP, DataMap
+from governance.datamap.categories import retention_choices
 from governance.errors import SightguardError
 from governance.models import (
+    AccessRequest,
     AuditEvent,
     AuditHead,
     LegalHold,
-    RetentionCategory,
     RetentionPolicy,
     RetentionProgress,
     RetentionRun,
@@ -24,7 +27,9 @@ from governance.models import (
 )
 from governance.retention import enforce, holds, rules
 from governance.storage import objectstore
+from governance.support import grants, workflow
 from search.models import SearchJob, UsageEvent
+from tests.governance.support.fixtures import ask, end_grant, grant, make_job, sam  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +78,11 @@ class BatchReceivers:
 
 
 @pytest.fixture
+def job_of_bob(bob):
+    return make_job(bob, context="CTX", description="DESC")
+
+
+@pytest.fixture
 def batch_hooks():
     receivers = BatchReceivers()
     yield receivers
@@ -83,7 +93,7 @@ def batch_hooks():
 
 
 def test_a_usage_event_one_second_past_its_age_goes_one_second_short_stays(acme):
-    max_age = policy("usage_event").max_age
+    max_age = policy("usage_events").max_age
     (past,) = usage(acme, max_age + SECOND)
     (short,) = usage(acme, max_age - SECOND)
     (exact,) = usage(acme, max_age)
@@ -94,13 +104,13 @@ def test_a_usage_event_one_second_past_its_age_goes_one_second_short_stays(acme)
 
 
 def test_a_search_job_and_its_image_go_together(alice, jpeg):
-    max_age = policy("search_description").max_age
+    max_age = policy("search_text").max_age
     image = objectstore.put(
         purpose=StoredObject.Purpose.RETAINED_IMAGE, data=jpeg(), content_type="image/jpeg", lifetime=timedelta(days=400), tenant=alice.tenant
     )
     old = job(alice.tenant, alice.user, max_age + SECOND, image=image)
     young = job(alice.tenant, alice.user, max_age - SECOND)
-    enforce.enforce(now=NOW, category="search_description")
+    enforce.enforce(now=NOW, category="search_text")
     assert not SearchJob.objects.filter(pk=old.pk).exists()
     assert SearchJob.objects.filter(pk=young.pk).exists()
     image.refresh_from_db()
@@ -118,7 +128,7 @@ def test_transient_images_go_from_the_bucket_after_an_hour(acme, jpeg):
     young.refresh_from_db()
     assert old.deleted_at and not objectstore.backend().exists(old.key)
     assert young.deleted_at is None and objectstore.backend().exists(young.key)
-    assert report.counts["transient_image"] == {str(acme.pk): {"deleted": 1}}
+    assert report.counts["transient_images"] == {str(acme.pk): {"deleted": 1}}
 
 
 def test_request_records_are_kept_24_months_after_their_answer(acme):
@@ -133,7 +143,7 @@ def test_request_records_are_kept_24_months_after_their_answer(acme):
 
 
 def test_anonymise_blanks_the_description_keeps_the_job_and_does_it_once(alice):
-    TenantRetentionRule.objects.create(tenant=alice.tenant, category="search_description", max_age=timedelta(days=2), action="anonymise")
+    TenantRetentionRule.objects.create(tenant=alice.tenant, category="search_text", max_age=timedelta(days=2), action="anonymise")
     old = job(alice.tenant, alice.user, timedelta(days=2) + SECOND)
     young = job(alice.tenant, alice.user, timedelta(days=2) - SECOND)
     first = enforce.enforce(now=NOW)
@@ -141,27 +151,27 @@ def test_anonymise_blanks_the_description_keeps_the_job_and_does_it_once(alice):
     young.refresh_from_db()
     assert (old.context, old.description, old.status) == ("", "", "queued")
     assert (young.context, young.description) == ("falcon", "a gearbox")
-    assert first.counts["search_description"] == {str(alice.tenant.pk): {"anonymised": 1}}
+    assert first.counts["search_text"] == {str(alice.tenant.pk): {"anonymised": 1}}
     second = enforce.enforce(now=NOW)
-    assert "search_description" not in second.counts  # already anonymised rows are not rewritten
+    assert "search_text" not in second.counts  # already anonymised rows are not rewritten
 
 
 # --- holds ---------------------------------------------------------------------------------------
 
 
 def test_a_tenant_wide_hold_keeps_everything_of_that_tenant_only(alice, charlie):
-    age = policy("usage_event").max_age + SECOND
+    age = policy("usage_events").max_age + SECOND
     usage(alice.tenant, age, 3)
     usage(charlie.tenant, age, 2)
     holds.set_hold(tenant=alice.tenant, scope="tenant", reason="litigation 2026-17", actor=alice.user)
     report = enforce.enforce(now=NOW)
     assert UsageEvent.objects.filter(tenant=alice.tenant).count() == 3
     assert UsageEvent.objects.filter(tenant=charlie.tenant).count() == 0
-    assert RetentionProgress.objects.get(run=report.run, category="usage_event", tenant=alice.tenant).note == "tenant_held"
+    assert RetentionProgress.objects.get(run=report.run, category="usage_events", tenant=alice.tenant).note == "tenant_held"
 
 
 def test_a_subject_hold_keeps_that_persons_jobs_and_objects(alice, bob, jpeg):
-    age = policy("search_description").max_age + SECOND
+    age = policy("search_text").max_age + SECOND
     bobs, alices = job(alice.tenant, bob.user, age), job(alice.tenant, alice.user, age)
     bobs_export = objectstore.put(
         purpose=StoredObject.Purpose.EXPORT_ARCHIVE, data=b"zip", content_type="application/zip", lifetime=timedelta(hours=1),
@@ -183,14 +193,14 @@ def test_a_subject_hold_keeps_that_persons_jobs_and_objects(alice, bob, jpeg):
 
 
 def test_an_object_hold_keeps_that_row(acme):
-    kept, gone = usage(acme, policy("usage_event").max_age + SECOND, 2)
+    kept, gone = usage(acme, policy("usage_events").max_age + SECOND, 2)
     holds.set_hold(tenant=acme, scope="object", object_type="search.usageevent", object_id=str(kept.pk), reason="evidence", actor=None)
     enforce.enforce(now=NOW)
     assert list(UsageEvent.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_a_hold_in_another_tenant_protects_nothing_here(acme, globex):
-    (row,) = usage(acme, policy("usage_event").max_age + SECOND)
+    (row,) = usage(acme, policy("usage_events").max_age + SECOND)
     holds.set_hold(tenant=globex, scope="tenant", reason="globex case", actor=None)
     holds.set_hold(tenant=globex, scope="object", object_type="search.usageevent", object_id=str(row.pk), reason="x", actor=None)
     enforce.enforce(now=NOW)
@@ -199,18 +209,18 @@ def test_a_hold_in_another_tenant_protects_nothing_here(acme, globex):
 
 def test_a_hold_placed_mid_run_stops_the_run_from_the_next_batch(acme, batch_hooks, monkeypatch):
     monkeypatch.setattr(enforce._Pass, "HOLDS_TTL", 0)  # re-read holds before every batch
-    usage(acme, policy("usage_event").max_age + SECOND, 9)
+    usage(acme, policy("usage_events").max_age + SECOND, 9)
     batch_hooks.append(lambda progress, ids: LegalHold.objects.get_or_create(tenant=acme, scope="tenant", defaults={"reason": "urgent"}))
     report = enforce.enforce(now=NOW, batch_size=3)
     assert UsageEvent.objects.count() == 6
-    assert RetentionProgress.objects.get(run=report.run, category="usage_event", tenant=acme).note == "tenant_held"
+    assert RetentionProgress.objects.get(run=report.run, category="usage_events", tenant=acme).note == "tenant_held"
 
 
 # --- restart -------------------------------------------------------------------------------------
 
 
 def test_a_run_killed_half_way_resumes_where_it_stopped_and_leaves_nothing_due(acme, batch_hooks):
-    age = policy("usage_event").max_age
+    age = policy("usage_events").max_age
     due = usage(acme, age + SECOND, 10)
     keep = usage(acme, age - SECOND, 2)
     batches = []
@@ -226,7 +236,7 @@ def test_a_run_killed_half_way_resumes_where_it_stopped_and_leaves_nothing_due(a
     run = RetentionRun.objects.get()
     assert run.finished_at is None and run.status == "running"
     assert UsageEvent.objects.count() == 12 - 3  # the first batch committed with its cursor
-    progress = RetentionProgress.objects.get(run=run, category="usage_event", tenant=acme)
+    progress = RetentionProgress.objects.get(run=run, category="usage_events", tenant=acme)
     assert progress.processed == 3 and progress.cursor == str(max(batches[0]))
 
     with pytest.raises(SightguardError) as refused:  # its lease still runs: a second worker keeps out
@@ -237,12 +247,12 @@ def test_a_run_killed_half_way_resumes_where_it_stopped_and_leaves_nothing_due(a
     report = enforce.enforce(now=NOW, batch_size=3)
     assert report.run.pk == run.pk and report.run.resumed == 1 and report.run.status == "done"
     assert set(UsageEvent.objects.values_list("pk", flat=True)) == {e.pk for e in keep}
-    assert report.counts["usage_event"] == {str(acme.pk): {"deleted": len(due)}}
+    assert report.counts["usage_events"] == {str(acme.pk): {"deleted": len(due)}}
     assert min(batches[1]) > max(batches[0])  # resumed after the cursor, not from the start
 
 
 def test_a_killed_run_with_other_filters_is_abandoned_and_a_new_run_does_the_work(acme, globex, batch_hooks):
-    usage(acme, policy("usage_event").max_age + SECOND, 4)
+    usage(acme, policy("usage_events").max_age + SECOND, 4)
 
     def die(progress, ids):
         raise Killed
@@ -257,22 +267,20 @@ def test_a_killed_run_with_other_filters_is_abandoned_and_a_new_run_does_the_wor
     assert UsageEvent.objects.count() == 0
 
 
-def test_one_failing_target_is_recorded_and_the_others_still_run(acme):
-    def broken(target, ids, action):
+def test_one_failing_target_is_recorded_and_the_others_still_run(acme, alice):
+    def broken(declaration, ids, action):
         raise RuntimeError("bucket unreachable for someone@example.com")
 
-    target = rules.register_target(
-        UsageEvent, category="support_session", timestamp_field="created_at", handler=broken, name="test:broken"
-    )
-    try:
-        spared = usage(acme, timedelta(days=100), 2)  # past the support_session default (90 d), not usage_event's
-        usage(acme, timedelta(days=400), 1)
-        report = enforce.enforce(now=NOW)
-    finally:
-        rules._targets.pop(target.name)
+    jobs = DATA_MAP.for_model(SearchJob)[0]
+    failing = replace(jobs, retention=replace(jobs.retention, handler=broken))
+    data_map = DataMap([failing if d is jobs else d for d in DATA_MAP.declarations()])
+    kept = job(acme, alice.user, timedelta(days=40))  # past search_text's 30 days: its handler fails
+    usage(acme, timedelta(days=400), 1)
+    report = enforce.enforce(now=NOW, data_map=data_map)
     assert report.run.status == "failed"
-    assert report.errors == [{"target": "test:broken", "tenant": acme.pk, "error": "RuntimeError"}]
-    assert set(UsageEvent.objects.values_list("pk", flat=True)) == {e.pk for e in spared}  # usage_event still ran
+    assert report.errors == [{"target": "search.searchjob:search_text", "tenant": acme.pk, "error": "RuntimeError"}]
+    assert list(SearchJob.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not UsageEvent.objects.exists()  # usage_events still ran
     event = AuditEvent.objects.filter(action="retention.run").get()
     assert event.metadata["errors"] == 1 and "example.com" not in repr(event.metadata)
 
@@ -281,7 +289,7 @@ def test_one_failing_target_is_recorded_and_the_others_still_run(acme):
 
 
 def test_tenant_a_rule_never_touches_tenant_b(acme, globex):
-    TenantRetentionRule.objects.create(tenant=acme, category="usage_event", max_age=timedelta(days=30))
+    TenantRetentionRule.objects.create(tenant=acme, category="usage_events", max_age=timedelta(days=30))
     usage(acme, timedelta(days=31), 2)
     globex_rows = usage(globex, timedelta(days=31), 2)
     enforce.enforce(now=NOW)
@@ -290,21 +298,21 @@ def test_tenant_a_rule_never_touches_tenant_b(acme, globex):
 
 
 def test_a_run_for_one_tenant_leaves_other_tenants_alone(acme, globex):
-    age = policy("usage_event").max_age + SECOND
+    age = policy("usage_events").max_age + SECOND
     usage(acme, age, 2)
     usage(globex, age, 2)
     report = enforce.enforce(now=NOW, tenant=acme)
     assert UsageEvent.objects.filter(tenant=acme).count() == 0
     assert UsageEvent.objects.filter(tenant=globex).count() == 2
-    assert set(report.counts["usage_event"]) == {str(acme.pk)}
+    assert set(report.counts["usage_events"]) == {str(acme.pk)}
 
 
 # --- dry run -------------------------------------------------------------------------------------
 
 
 def test_the_dry_run_deletes_nothing_and_says_what_would_go(alice, jpeg):
-    rows = usage(alice.tenant, policy("usage_event").max_age + SECOND, 3)
-    old_job = job(alice.tenant, alice.user, policy("search_description").max_age + SECOND)
+    rows = usage(alice.tenant, policy("usage_events").max_age + SECOND, 3)
+    old_job = job(alice.tenant, alice.user, policy("search_text").max_age + SECOND)
     image = objectstore.put(purpose=StoredObject.Purpose.TRANSIENT_IMAGE, data=jpeg(), content_type="image/jpeg", lifetime=timedelta(hours=1), tenant=alice.tenant)
     StoredObject.objects.filter(pk=image.pk).update(created_at=NOW - timedelta(days=1))
     before_audit = AuditEvent.objects.count()
@@ -313,10 +321,10 @@ def test_the_dry_run_deletes_nothing_and_says_what_would_go(alice, jpeg):
     image.refresh_from_db()
     assert image.deleted_at is None and objectstore.backend().exists(image.key)
     by_category = {r["category"]: r for r in listing if r["count"]}
-    assert by_category["usage_event"]["count"] == 3
-    assert by_category["usage_event"]["sample"] == [str(r.pk) for r in rows]
-    assert by_category["search_description"]["sample"] == [str(old_job.pk)]
-    assert by_category["transient_image"]["count"] == 1
+    assert by_category["usage_events"]["count"] == 3
+    assert by_category["usage_events"]["sample"] == [str(r.pk) for r in rows]
+    assert by_category["search_text"]["sample"] == [str(old_job.pk)]
+    assert by_category["transient_images"]["count"] == 1
     assert AuditEvent.objects.filter(action="retention.dry_run").count() == 1
     assert AuditEvent.objects.count() == before_audit + 1
 
@@ -329,22 +337,22 @@ def test_a_run_records_counts_per_category_and_tenant_and_one_audit_event(acme, 
     usage(globex, timedelta(days=400), 1)
     report = enforce.enforce(now=NOW, actor="system:test")
     run = RetentionRun.objects.get(pk=report.run.pk)
-    assert run.counts["usage_event"] == {str(acme.pk): {"deleted": 2}, str(globex.pk): {"deleted": 1}}
+    assert run.counts["usage_events"] == {str(acme.pk): {"deleted": 2}, str(globex.pk): {"deleted": 1}}
     assert run.status == "done" and run.finished_at and run.duration_seconds > 0 and run.errors == []
     (event,) = AuditEvent.objects.filter(action="retention.run")
-    assert event.target_id == str(run.pk) and event.metadata["totals"] == {"usage_event": 3}
+    assert event.target_id == str(run.pk) and event.metadata["totals"] == {"usage_events": 3}
     assert audit.verify_chain().ok
 
 
 @pytest.mark.parametrize(
     "category, max_age, action, enabled, code",
     [
-        ("usage_event", timedelta(days=29), "delete", True, "retention_out_of_bounds"),
-        ("usage_event", timedelta(days=800), "delete", True, "retention_out_of_bounds"),
-        ("transient_image", timedelta(hours=2), "delete", True, "retention_out_of_bounds"),
-        ("transient_image", timedelta(minutes=30), "delete", False, "retention_out_of_bounds"),
-        ("usage_event", timedelta(days=60), "anonymise", True, "retention_action_unsupported"),
-        ("audit_event", timedelta(days=400), "delete", True, "retention_platform_only"),
+        ("usage_events", timedelta(days=29), "delete", True, "retention_out_of_bounds"),
+        ("usage_events", timedelta(days=800), "delete", True, "retention_out_of_bounds"),
+        ("transient_images", timedelta(hours=2), "delete", True, "retention_out_of_bounds"),
+        ("transient_images", timedelta(minutes=30), "delete", False, "retention_out_of_bounds"),
+        ("usage_events", timedelta(days=60), "anonymise", True, "retention_action_unsupported"),
+        ("audit_events", timedelta(days=400), "delete", True, "retention_platform_only"),
     ],
 )
 def test_tenant_overrides_stay_within_the_platform_bounds(acme, alice, category, max_age, action, enabled, code):
@@ -356,29 +364,29 @@ def test_tenant_overrides_stay_within_the_platform_bounds(acme, alice, category,
 
 
 def test_a_valid_override_is_saved_and_audited(acme, alice):
-    rule = TenantRetentionRule(tenant=acme, category="usage_event", max_age=timedelta(days=60))
+    rule = TenantRetentionRule(tenant=acme, category="usage_events", max_age=timedelta(days=60))
     rules.save_tenant_rule(rule=rule, actor=alice.user)
     event = AuditEvent.objects.filter(action="retention.rule_set").get()
     assert event.tenant_id == acme.pk and event.metadata["max_age_seconds"] == 60 * 86400
-    assert rules.effective_rule(category="usage_event", tenant_id=acme.pk).max_age == timedelta(days=60)
+    assert rules.effective_rule(category="usage_events", tenant_id=acme.pk).max_age == timedelta(days=60)
 
 
 def test_every_category_ships_with_an_explained_default():
-    assert {p.category for p in RetentionPolicy.objects.all()} == set(RetentionCategory.values)
+    assert {p.category for p in RetentionPolicy.objects.all()} == set(dict(retention_choices()))
     for p in RetentionPolicy.objects.all():
         assert len(p.description) > 40
         assert p.min_age <= p.max_age and (p.max_age_bound is None or p.max_age <= p.max_age_bound)
-    assert policy("transient_image").max_age == timedelta(hours=1)
-    assert policy("export_archive").max_age == timedelta(hours=1)
-    assert policy("request_record").max_age == timedelta(days=730)
-    assert policy("audit_event").enabled is False
+    assert policy("transient_images").max_age == timedelta(hours=1)
+    assert policy("export_archives").max_age == timedelta(hours=1)
+    assert policy("privacy_requests").max_age == timedelta(days=730)
+    assert policy("audit_events").enabled is False
 
 
 # --- the audit log -------------------------------------------------------------------------------
 
 
 def test_pruning_the_audit_log_keeps_the_chain_verifiable(acme, globex):
-    RetentionPolicy.objects.filter(category="audit_event").update(enabled=True, max_age=timedelta(days=365))
+    RetentionPolicy.objects.filter(category="audit_events").update(enabled=True, max_age=timedelta(days=365))
     for n in range(5):
         audit.record(action="test.old", tenant=acme, metadata={"n": n})
     cutoff = timezone.now()
@@ -386,11 +394,11 @@ def test_pruning_the_audit_log_keeps_the_chain_verifiable(acme, globex):
         audit.record(action="test.young", tenant=globex, metadata={"n": n})
     old_count = AuditEvent.objects.filter(created_at__lt=cutoff).count()
     last_old = AuditEvent.objects.filter(created_at__lt=cutoff).order_by("id").last()
-    report = enforce.enforce(now=cutoff + timedelta(days=365), category="audit_event", batch_size=4)
+    report = enforce.enforce(now=cutoff + timedelta(days=365), category="audit_events", batch_size=4)
     assert not AuditEvent.objects.filter(created_at__lt=cutoff).exists()
     assert AuditEvent.objects.filter(action="test.young").count() == 3
     assert AuditHead.objects.get().anchor_hash == last_old.hash
-    assert report.counts["audit_event"] == {"platform": {"deleted": old_count}}
+    assert report.counts["audit_events"] == {"platform": {"deleted": old_count}}
     assert audit.verify_chain().ok
 
 
@@ -404,11 +412,11 @@ def test_outside_a_prune_the_database_still_refuses_audit_deletes(acme):
 
 
 def test_audit_pruning_stops_at_a_held_tenant_and_only_a_prefix_goes(acme, globex):
-    RetentionPolicy.objects.filter(category="audit_event").update(enabled=True, max_age=timedelta(days=365))
+    RetentionPolicy.objects.filter(category="audit_events").update(enabled=True, max_age=timedelta(days=365))
     first_globex = AuditEvent.objects.filter(tenant=globex).order_by("id").first()  # after all of acme's set-up
     audit.record(action="test.after", tenant=acme)
     holds.set_hold(tenant=globex, scope="tenant", reason="regulator", actor=None)
-    enforce.enforce(now=timezone.now() + timedelta(days=400), category="audit_event")
+    enforce.enforce(now=timezone.now() + timedelta(days=400), category="audit_events")
     assert AuditEvent.objects.order_by("id").first().pk == first_globex.pk
     assert not AuditEvent.objects.filter(tenant=acme, id__lt=first_globex.pk).exists()
     assert AuditEvent.objects.filter(action="test.after").exists()  # past the held row: only a prefix goes
@@ -450,7 +458,7 @@ def test_the_command_runs_with_filters_and_a_dry_run(acme, globex, capsys):
     call_command("enforce_retention", "--dry-run", "--no-progress")
     assert UsageEvent.objects.count() == 3
     assert "3 rows would go" in capsys.readouterr().out
-    call_command("enforce_retention", "--tenant", "acme", "--category", "usage_event")
+    call_command("enforce_retention", "--tenant", "acme", "--category", "usage_events")
     out = capsys.readouterr()
     assert "2 rows processed" in out.out and "retention" in out.err  # the tqdm bar writes to stderr
     assert list(UsageEvent.objects.values_list("tenant__slug", flat=True)) == ["globex"]
@@ -473,3 +481,49 @@ def test_holds_are_audited_without_the_subject(acme, alice):
     assert actions == [("legal_hold.set", {"scope": "subject", "object_type": None}), ("legal_hold.released", {"scope": "subject"})]
     assert "acme.example" not in repr(list(AuditEvent.objects.values_list("metadata", flat=True)))
     assert LegalHold.objects.get().released_by == alice.user
+
+
+# --- support access records ----------------------------------------------------------------------
+
+
+def closed_and_open_requests(sam, admin, prefix):
+    """One support request of each end (denied, revoked, expired) and one of each open state."""
+    denied = workflow.deny(request=ask(sam, admin.tenant, categories=["search_text"], ticket=f"{prefix}-1"),
+                           actor=admin.user, comment="Not needed.")
+    revoked = workflow.revoke(request=grant(sam, admin, categories=["search_text"], ticket=f"{prefix}-2"), actor=admin.user)
+    expired = grant(sam, admin, categories=["search_text"], ticket=f"{prefix}-3")
+    end_grant(expired)
+    live = grant(sam, admin, categories=["search_text"], ticket=f"{prefix}-4")
+    pending = ask(sam, admin.tenant, categories=["search_text"], ticket=f"{prefix}-5")
+    return [denied, revoked, expired], [live, pending]
+
+
+def test_an_ended_support_request_is_deleted_after_its_default_and_not_before(sam, alice):
+    closed, _ = closed_and_open_requests(sam, alice, "SUP")
+    limit = policy("support_access").max_age
+    assert limit == timedelta(days=90)
+    young = enforce.enforce(now=timezone.now() + limit - timedelta(minutes=5))
+    assert "support_access" not in young.counts and AccessRequest.objects.filter(pk__in=[r.pk for r in closed]).count() == 3
+    report = enforce.enforce(now=timezone.now() + limit + SECOND)
+    assert report.counts["support_access"] == {str(alice.tenant.pk): {"deleted": 3}}
+    assert not AccessRequest.objects.filter(pk__in=[r.pk for r in closed]).exists()
+
+
+def test_a_live_grant_and_a_pending_request_never_expire_by_retention(sam, alice, job_of_bob):
+    _, still_open = closed_and_open_requests(sam, alice, "SUP")
+    enforce.enforce(now=timezone.now() + timedelta(days=3650))
+    assert set(AccessRequest.objects.values_list("pk", flat=True)) == {r.pk for r in still_open}
+    assert grants.can_see_content(user=sam, obj=job_of_bob)  # the live grant still works
+
+
+def test_a_tenants_shorter_support_rule_touches_only_its_own_records(sam, alice, charlie):
+    acme_closed, _ = closed_and_open_requests(sam, alice, "ACME")
+    globex_closed, _ = closed_and_open_requests(sam, charlie, "GLOBEX")
+    rules.save_tenant_rule(
+        rule=TenantRetentionRule(tenant=charlie.tenant, category="support_access", max_age=timedelta(days=30)),
+        actor=charlie.user,
+    )
+    report = enforce.enforce(now=timezone.now() + timedelta(days=31))
+    assert report.counts["support_access"] == {str(charlie.tenant.pk): {"deleted": 3}}
+    assert AccessRequest.objects.filter(pk__in=[r.pk for r in acme_closed]).count() == 3
+    assert not AccessRequest.objects.filter(pk__in=[r.pk for r in globex_closed]).exists()

@@ -2,7 +2,7 @@
 
 PostgreSQL only: the killed process and the test must share a database, and pytest's SQLite test
 database lives in memory. (tests/governance/test_retention.py kills a run from a batch hook on
-every database.) Uses its own database, sg_retention_kill, created, migrated and dropped here.
+every database.) Uses its own database (the test database's name + _kill), created, migrated and dropped here.
 """
 
 import os
@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_next_run_and_nothing_due_rema
 
     params = connection.settings_dict
     base = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}"
-    name = "sg_retention_kill"
+    name = f"{params['NAME']}_kill"  # named after this run's test database: parallel runs never share it
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -102,5 +102,5 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_next_run_and_nothing_due_rema
     assert result["refused"] == "retention_run_in_progress"  # its lease still held
     assert result["same_run"] and result["resumed"] == 1 and result["status"] == "done"
     assert result["old_left"] == 0 and result["left"] == 5
-    assert list(result["counts"]["usage_event"].values()) == [{"deleted": 50}]
+    assert list(result["counts"]["usage_events"].values()) == [{"deleted": 50}]
     assert result["chain_ok"]

@@ -52,6 +52,8 @@ def test_only_support_staff_open_requests(alice, operator, acme):
         ({"ticket": "mail alice@acme.example"}, "invalid_ticket"),
         ({"ticket": ""}, "invalid_ticket"),
         ({"categories": ["everything"]}, "unknown_category"),
+        ({"categories": ["images"]}, "unknown_category"),  # a name from before the one vocabulary
+        ({"categories": ["usage_events"]}, "unknown_category"),  # a category, but it holds no content
         ({"categories": [], "objects": []}, "scope_empty"),
         ({"objects": [("governance.apikey", "1")]}, "unknown_object_type"),
     ],
@@ -159,7 +161,7 @@ def test_scope_is_exact_named_objects_and_categories_stay_in_their_tenant(sam, a
     assert grants.can_see_content(user=sam, obj=named)
     assert grants.can_see_content(user=sam, obj=other) is None
     assert grants.can_see_content(user=sam, obj=named.image) is None  # the image is its own category
-    assert grants.can_see_content(user=sam, obj=named, category="images")  # ...but the named job's image field is in
+    assert grants.can_see_content(user=sam, obj=named, category="transient_images")  # ...but the named job's image field is in
     grant(make_support("sue"), alice, categories=["search_text"], ticket="SUP-2")
     sue = SupportStaff.objects.get(user__email_index=blind_index("sue@support.sightguard.example")).user
     assert grants.can_see_content(user=sue, obj=other) and grants.can_see_content(user=sue, obj=named)
@@ -167,13 +169,13 @@ def test_scope_is_exact_named_objects_and_categories_stay_in_their_tenant(sam, a
     assert grants.can_see_content(user=sue, obj=named.image) is None
 
 
-def test_categories_cover_archives_and_subject_emails(sam, alice, acme):
+def test_categories_cover_archives_and_privacy_requests(sam, alice, acme):
     archive = make_archive(acme, b"x")
     dsr = file_request(tenant=acme, kind="access", regime="gdpr", email="subject@example.org", source="form")
     grant(sam, alice, categories=["export_archives"])
     assert grants.can_see_content(user=sam, obj=archive)
     assert grants.can_see_content(user=sam, obj=dsr) is None
-    grant(sam, alice, categories=["subject_emails"], ticket="SUP-3")
+    grant(sam, alice, categories=["privacy_requests"], ticket="SUP-3")
     assert grants.can_see_content(user=sam, obj=dsr)
 
 
@@ -197,7 +199,7 @@ def test_record_view_audits_grants_only_and_holds_no_personal_data(sam, alice, a
     request = grant(sam, alice, objects=[dsr])
     access = grants.can_see_content(user=sam, obj=dsr)
     event = grants.record_view(user=sam, obj=dsr, access=access, fields=["email"])
-    assert event.metadata == {"request": request.pk, "ticket": "SUP-1001", "reason_code": "customer_initiated_support", "fields": ["email"], "category": "subject_emails"}
+    assert event.metadata == {"request": request.pk, "ticket": "SUP-1001", "reason_code": "customer_initiated_support", "fields": ["email"], "category": "privacy_requests"}
     assert (event.actor, event.tenant_id, event.target_id) == (f"user:{sam.pk}", acme.pk, str(dsr.pk))
     assert grants.record_view(user=alice.user, obj=dsr, access=grants.CUSTOMER, fields=["email"]) is None
     assert "subject@example.org" not in repr(list(AuditEvent.objects.values()))
@@ -225,11 +227,12 @@ def test_the_command_adds_support_staff(db):
     assert grants.is_support(user)
 
 
-def test_access_requests_are_in_the_personal_data_registry():
-    from governance.datamap import registry
+def test_access_requests_are_in_the_data_map():
+    from governance.datamap import ANONYMISE, DATA_MAP
 
-    entry = registry.entry_for(AccessRequest)
-    assert entry is not None and set(entry.fields) == {"reason_text", "decision_comment"}
+    (entry,) = DATA_MAP.for_model(AccessRequest)
+    assert entry.category == "support_access" and entry.retention.timestamp == "ended_at"
+    assert entry.erasure == ANONYMISE and set(entry.anonymise) == {"reason_text", "decision_comment"}
 
 
 def test_api_serializers_ask_the_same_check(sam, alice, bob, charlie, job):
