@@ -226,6 +226,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
+# --- cache ---------------------------------------------------------------------------------------
+
+# With Redis, one cache for every process (gunicorn workers, Celery workers): DRF's throttles
+# (PUBLIC_THROTTLE_RATE) then count per client across processes and restarts. The embedded default
+# keeps a per-process cache. It shares the broker's Redis database (its keys carry a prefix and never
+# meet Celery's), so nothing may call cache.clear(): that flushes the whole database, queues included.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sightguard",
+            # A Redis that stops answering fails the request in seconds rather than hanging a worker.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- object store --------------------------------------------------------------------------------
 
 S3_BUCKET = env("S3_BUCKET")
