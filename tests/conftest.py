@@ -18,8 +18,12 @@ from governance.tenancy.tenants import add_member, create_tenant
 
 @pytest.fixture(autouse=True)
 def _embedded_defaults(settings, tmp_path):
-    """Each test gets its own local object store and in-process tasks (run on commit)."""
+    """Each test gets its own local object store, in-process tasks (run on commit) and the
+    process's own cache: throttle counts of parallel test workers never meet in Redis, and a test's
+    cache.clear() never flushes the Redis database a real worker's queue lives in
+    (tests/compliance/test_throttles.py checks the shared Redis cache itself)."""
     settings.LOCAL_OBJECT_ROOT = tmp_path / "objects"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.S3_BUCKET = None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     celery_app.conf.task_always_eager = True

@@ -1,0 +1,75 @@
+"""The public intake's throttle counts a client across processes when Redis is configured.
+
+Each count runs in its own interpreter with the project's settings, as a gunicorn worker would,
+and asks PublicIntakeThrottle exactly what compliance.views and compliance.api ask it.
+"""
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("REDIS_URL")
+
+COUNT = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+from django.test import RequestFactory
+from compliance.throttles import PublicIntakeThrottle
+request = RequestFactory().post("/api/v1/privacy-requests/", REMOTE_ADDR=sys.argv[1])
+print(settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1])
+print(" ".join("allowed" if PublicIntakeThrottle().allow_request(request, None) else "throttled" for _ in range(int(sys.argv[2]))))
+"""
+
+
+def count(address: str, requests: int, *, redis_url: str | None) -> list[str]:
+    """In a new process: the cache backend's class, then each request's fate."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", PUBLIC_THROTTLE_RATE="3/hour")
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT, address, str(requests)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    backend, fates = result.stdout.strip().splitlines()[-2:]
+    return [backend, *fates.split()]
+
+
+@pytest.fixture
+def address():
+    """A client address of this test alone (loopback range: the string is a cache key, nothing is sent)."""
+    return "127.{}.{}.{}".format(*random.sample(range(1, 255), 3))
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set (.ci/run sets it)")
+def test_two_processes_share_one_count_in_redis(address):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert count(address, 2, redis_url=REDIS_URL) == ["RedisCache", "allowed", "allowed"]
+        # Another process (another gunicorn worker, or the same one restarted) sees those two.
+        assert count(address, 2, redis_url=REDIS_URL) == ["RedisCache", "allowed", "throttled"]
+        assert [key.decode() for key in client.scan_iter(f"*throttle_public_{address}")] == [
+            f"sightguard:1:throttle_public_{address}"
+        ]
+    finally:
+        for key in client.scan_iter(f"*throttle_public_{address}"):
+            client.delete(key)
+
+
+def test_without_redis_each_process_counts_alone(address):
+    assert count(address, 2, redis_url=None) == ["LocMemCache", "allowed", "allowed"]
+    assert count(address, 2, redis_url=None) == ["LocMemCache", "allowed", "allowed"]
