@@ -10,7 +10,7 @@ PIP_TOOLS_VERSION := 7.6.2
 LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --quiet --generate-hashes \
 	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test setup migrate demo worker bench lock clean
+.PHONY: run test lint setup migrate demo worker bench lock clean
 
 # The venv is exactly its locks, checked against their hashes: when a lock changes it is built
 # afresh (pip's cache keeps that quick), so nothing a lock dropped stays behind (such as the GUI
@@ -43,6 +43,9 @@ run: migrate
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 demo: migrate
 	$(PY) manage.py demo

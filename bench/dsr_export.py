@@ -25,7 +25,7 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import dsr_common as common  # noqa: E402
+import dsr_common as common
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sg_bench5x"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -56,8 +56,8 @@ def run():
     from django.test import Client
     from rest_framework.test import APIClient
 
-    from compliance.protocols import drp, signatures
     from compliance.models import DrpAgent
+    from compliance.protocols import drp, signatures
     from compliance.requests import file_request
     from governance.tenancy.tenants import create_tenant
     from tests.compliance.protocols.fixtures import (

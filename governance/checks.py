@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, register
+from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 
 from governance.crypto import check_encryption_key
@@ -20,7 +21,7 @@ def development_keys_check(app_configs=None, **kwargs):
         return []
     names = ", ".join(settings.DEVELOPMENT_KEYS_IN_USE)
     return [
-        Warning(
+        CheckWarning(
             f"SIGHTGUARD IS USING GENERATED DEVELOPMENT KEYS ({names}) from {settings.DEV_KEYS_FILE}.",
             hint="Never use them in production: set the keys in the environment (DEBUG off refuses these).",
             id="sightguard.W001",

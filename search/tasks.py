@@ -33,4 +33,4 @@ def describe_job(self, job_id: str, claim: bool = False) -> None:
         if delay is None:
             pipeline.give_up(job_id=job_id, error_code=exc.code)
             return
-        raise self.retry(countdown=delay, exc=None)
+        raise self.retry(countdown=delay, exc=None) from None

@@ -6,8 +6,7 @@ the same memory for ten searches or ten million.
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -58,15 +57,15 @@ def summary(*, tenant_ids: set[int] | frozenset[int] | None, days: int = 30, tod
     days = min(max(int(days), 1), MAX_DAYS)
     last_day = today or timezone.now().date()
     first_day = last_day - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first_day, time.min), dt_timezone.utc)
-    end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min), dt_timezone.utc)
+    start = timezone.make_aware(datetime.combine(first_day, time.min), UTC)
+    end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min), UTC)
     events = UsageEvent.objects.filter(created_at__gte=start, created_at__lt=end)
     if tenant_ids is not None:
         events = events.filter(tenant_id__in=tenant_ids)
 
     totals = events.aggregate(searches=Count("id"), with_context=Count("id", filter=Q(used_context=True)))
     counts = dict(
-        events.annotate(day=TruncDate("created_at", tzinfo=dt_timezone.utc)).values_list("day").annotate(n=Count("id"))
+        events.annotate(day=TruncDate("created_at", tzinfo=UTC)).values_list("day").annotate(n=Count("id"))
     )
     per_day = [DayCount(first_day + timedelta(days=i), counts.get(first_day + timedelta(days=i), 0)) for i in range(days)]
     failures = list(

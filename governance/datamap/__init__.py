@@ -2,8 +2,19 @@
 (declarations.py), their system checks (checks.py) and the retention defaults in the database
 (defaults.py)."""
 
-from .categories import Category, CategorySpec, RetentionDefault, SPECS
-from .declarations import ANONYMISE, BUCKET_OBJECT, DATA_MAP, DELETE, DataMap, Declaration, Retention, Split, declare, exempt
+from .categories import SPECS, Category, CategorySpec, RetentionDefault
+from .declarations import (
+    ANONYMISE,
+    BUCKET_OBJECT,
+    DATA_MAP,
+    DELETE,
+    DataMap,
+    Declaration,
+    Retention,
+    Split,
+    declare,
+    exempt,
+)
 
 __all__ = [
     "ANONYMISE", "BUCKET_OBJECT", "DATA_MAP", "DELETE", "SPECS", "Category", "CategorySpec", "DataMap", "Declaration",

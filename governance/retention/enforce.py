@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, pre_delete
@@ -16,9 +17,9 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from governance import audit
-from governance.errors import SightguardError
 from governance.datamap import DATA_MAP, Category, DataMap, Declaration
 from governance.datamap.categories import retention_choices
+from governance.errors import SightguardError
 from governance.models import RetentionAction, RetentionProgress, RetentionRun, Tenant
 from governance.retention import holds
 from governance.retention.rules import PLATFORM_ONLY, Rule, RuleBook
@@ -63,7 +64,7 @@ def _valid_pks(model, raw_ids) -> list:
     for raw in raw_ids:
         try:
             pks.append(model._meta.pk.to_python(raw))
-        except Exception:  # an object hold naming a malformed id protects nothing here
+        except (ValidationError, ValueError, TypeError):  # an object hold naming a malformed id protects nothing here
             continue
     return pks
 
@@ -271,7 +272,7 @@ def enforce(
         for tenant_id in scopes:
             try:
                 _enforce_one(work, target, tenant_id)
-            except Exception as exc:  # one target failing must not stop the others; recorded, no message (may hold data)
+            except Exception as exc:  # noqa: BLE001  one failing target must not stop the others; recorded without its message (it may hold data)
                 errors.append({"target": target.name, "tenant": tenant_id, "error": type(exc).__name__})
     if work.notes:
         RetentionProgress.objects.bulk_create(work.notes, ignore_conflicts=True)

@@ -3,8 +3,8 @@
 
 from django.db import transaction
 
-from governance.models import AccessRequest, Membership
 from governance.datamap import Category
+from governance.models import AccessRequest, Membership
 
 
 def notify(request: AccessRequest, event: str) -> None:

@@ -73,7 +73,7 @@ def test_due_soon_and_overdue_lists(alice):
     make = lambda days: file_request(  # noqa: E731
         tenant=alice.tenant, kind="access", regime="gdpr", email="e@example.com", source="api", verified=True
     )
-    late, soon, later = make(0), make(0), make(0)
+    late, soon, _not_due = make(0), make(0), make(0)
     DataSubjectRequest.objects.filter(pk=late.pk).update(due_at=now - timedelta(days=1))
     DataSubjectRequest.objects.filter(pk=soon.pk).update(due_at=now + timedelta(days=3))
     all_requests = DataSubjectRequest.objects.all()

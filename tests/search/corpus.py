@@ -31,7 +31,7 @@ def _undefined(data: bytes):
 
 def _ifd_size(entries: dict) -> int:
     size = 2 + 12 * len(entries) + 4
-    for _, count, data in entries.values():
+    for _, _count, data in entries.values():
         if len(data) > 4:
             size += len(data) + (len(data) & 1)
     return size

@@ -1,7 +1,7 @@
 """Usage statistics: that searches happened, never what was searched; each admin sees their own."""
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -18,7 +18,7 @@ TODAY = date(2026, 11, 20)
 
 
 def event(tenant, day_offset=0, *, outcome="done", latency=100, context=False, provider="gemini"):
-    at = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=timezone.utc) - timedelta(days=day_offset)
+    at = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC) - timedelta(days=day_offset)
     return UsageEvent.objects.create(
         tenant=tenant, created_at=at, provider=provider, used_context=context, latency_ms=latency, outcome=outcome)
 
@@ -108,7 +108,7 @@ def test_the_operator_sees_all_tenants_and_can_narrow_to_one(operator, acme, glo
 
 
 def test_the_chart_has_one_bar_per_day(alice):
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     UsageEvent.objects.create(tenant=alice.tenant, created_at=today, provider="gemini", used_context=False, latency_ms=1, outcome="done")
     html = logged_in(alice.user).get(PAGE, {"days": 14}).content.decode()
     assert html.count('class="bar') == 14
