@@ -8,6 +8,7 @@ under a grant writes one access-transparency audit event. List pages never show 
 """
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 
 from governance.datamap import DATA_MAP
@@ -136,7 +137,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def _is_model_field(self, name) -> bool:
         try:
             self.model._meta.get_field(name)
-        except Exception:
+        except FieldDoesNotExist:
             return False
         return True
 
@@ -144,7 +145,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         try:
             field = self.model._meta.get_field(name)
             label = field.verbose_name
-        except Exception:
+        except (FieldDoesNotExist, AttributeError):  # a content_<name> method, or a reverse relation
             field, label = None, name.replace("_", " ")
 
         def show(_row):
