@@ -30,6 +30,7 @@ from governance.models import (
     RetentionPolicy,
     TenantRetentionRule,
 )
+from governance.tenancy import scoping
 
 # Categories whose rows form one platform-wide structure: tenants may not override their rule.
 PLATFORM_ONLY = {RetentionCategory.AUDIT_EVENT}
@@ -68,7 +69,7 @@ def register_target(
     *,
     category: str,
     timestamp_field: str,
-    tenant_field: str | None = "tenant",
+    tenant_field: str | None = "",
     subject: str | None = None,
     anonymise: dict | None = None,
     anonymised: Q | None = None,
@@ -80,6 +81,8 @@ def register_target(
     """Put a model (or a filtered part of it) under the rule of ``category``.
 
     - ``timestamp_field``: an item's age counts from here (rows where it is NULL never expire).
+    - ``tenant_field``: by default the model's tenant path (governance.tenancy.scoping); None
+      for rows that belong to no tenant.
     - ``subject``: lookup path to a blind index, so subject holds can spare a person's rows.
     - ``anonymise``: {field: value} written when the rule says anonymise (values are written raw,
       as SQL literals, so encrypted fields hold a plain ""); ``anonymised``: a Q matching rows
@@ -94,7 +97,7 @@ def register_target(
         model=model,
         category=category,
         timestamp_field=timestamp_field,
-        tenant_field=tenant_field,
+        tenant_field=scoping.tenant_path(model) if tenant_field == "" else tenant_field,
         subject=subject,
         anonymise=dict(anonymise or {}),
         anonymised=anonymised,
