@@ -24,7 +24,7 @@ from .models import (
 
 @admin.register(DrpAgent)
 class DrpAgentAdmin(TenantScopedAdmin):
-    operator_can = ("add", "change")
+    operator_can = ("view", "add", "change")
     list_display = ("agent_id", "business_id", "tenant", "active", "live_tokens", "created_at")
     list_filter = ("active",)
     search_fields = ("agent_id", "business_id")
@@ -50,7 +50,7 @@ class DrpAgentAdmin(TenantScopedAdmin):
 
 @admin.register(OpenDsrController)
 class OpenDsrControllerAdmin(TenantScopedAdmin):
-    operator_can = ("add", "change")
+    operator_can = ("view", "add", "change")
     list_display = ("controller_id", "name", "tenant", "active", "created_at")
     list_filter = ("active",)
     fields = ("tenant", "controller_id", "name", "active")

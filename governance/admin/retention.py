@@ -9,14 +9,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantPageMixin, TenantScopedAdmin
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,
     RetentionPolicy,
     RetentionProgress,
     RetentionRun,
-    Tenant,
     TenantRetentionRule,
 )
 from governance.retention import enforce, holds, rules
@@ -65,36 +64,17 @@ class RetentionPolicyForm(forms.ModelForm):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
     """Operators set the defaults; tenant admins read them (and their bounds) and may preview."""
 
+    operator_can = ("view", "add", "change")
+    tenant_admin_can = ("view",)
     form = RetentionPolicyForm
     list_display = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
     actions = ["dry_run"]
 
-    def _may_view(self, request):
-        return scoping.is_operator(request.user) or (
-            request.user.is_active and request.user.is_staff and bool(scoping.administered_tenant_ids(request.user))
-        )
-
-    def has_module_permission(self, request):
-        return self._may_view(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._may_view(request)
-
-    def has_add_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_actions(self, request):
-        actions = super().get_actions(request)
-        return actions if self._may_view(request) else {}
+        return super().get_actions(request) if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
         rules.save_policy(policy=obj, actor=request.user)
@@ -105,8 +85,7 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
         if scoping.is_operator(request.user):
             pairs = [(None, c) for c in categories]
         else:
-            tenants = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(request.user))
-            pairs = [(t, c) for t in tenants for c in categories]
+            pairs = [(t, c) for t in self.page_tenants(request) for c in categories]
         return _preview(self, request, pairs)
 
 
@@ -136,8 +115,8 @@ class TenantRetentionRuleAdmin(TenantScopedAdmin):
     form = TenantRetentionRuleForm
     list_display = ("tenant", "category", "max_age", "action", "enabled", "platform_bounds", "explanation")
     list_filter = ("category",)
-    tenant_admin_can = ("add", "change", "delete")
-    operator_can = ()  # the operator sets the defaults; overrides are the tenant's
+    tenant_admin_can = ("view", "add", "change", "delete")
+    operator_can = ("view",)  # the operator sets the defaults; overrides are the tenant's
     actions = ["dry_run"]
 
     @admin.display(description="allowed")
@@ -208,8 +187,8 @@ class LegalHoldAdmin(TenantScopedAdmin):
     form = LegalHoldForm
     list_display = ("id", "tenant", "scope", "object_type", "object_id", "created_by", "created_at", "released_at", "released_by")
     list_filter = ("scope", ("released_at", admin.EmptyFieldListFilter))
-    tenant_admin_can = ("add",)
-    operator_can = ("add",)
+    tenant_admin_can = ("view", "add")
+    operator_can = ("view", "add")
     actions = ["release"]
 
     def get_fields(self, request, obj=None):
@@ -269,12 +248,7 @@ class RetentionProgressInline(admin.TabularInline):
 
 @admin.register(RetentionRun)
 class RetentionRunAdmin(ReadOnlyAdmin):
+    tenant_admin_can = ()  # runs are platform housekeeping across tenants: the operator's
     list_display = ("id", "started_at", "status", "dry_run", "tenant", "category", "duration_seconds", "resumed", "actor")
     list_filter = ("status", "dry_run")
     inlines = [RetentionProgressInline]
-
-    def has_module_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)

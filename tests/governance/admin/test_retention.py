@@ -67,7 +67,7 @@ def test_other_tenants_rules_are_invisible_and_untouchable(client, alice, charli
     rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_event", max_age=timedelta(days=60))
     c = as_user(client, charlie.user)
     assert list(c.get(RULES).context["cl"].queryset) == []
-    assert c.get(f"{RULES}{rule.pk}/change/").status_code in (302, 403, 404)
+    assert c.get(f"{RULES}{rule.pk}/change/").status_code == 404
     c.post(f"{RULES}{rule.pk}/change/", {"max_age": "30 00:00:00", "action": "delete", "enabled": "on"})
     c.post(f"{RULES}{rule.pk}/delete/", {"post": "yes"})
     rule.refresh_from_db()
@@ -198,7 +198,7 @@ def test_another_tenants_admin_cannot_see_set_or_release_a_hold(client, alice, c
     hold = LegalHold.objects.create(tenant=alice.tenant, scope="tenant", reason="acme secret matter")
     c = as_user(client, charlie.user)
     assert list(c.get(HOLDS).context["cl"].queryset) == []
-    assert c.get(f"{HOLDS}{hold.pk}/change/").status_code in (302, 403, 404)
+    assert c.get(f"{HOLDS}{hold.pk}/change/").status_code == 404
     c.post(HOLDS, {"action": "release", "_selected_action": [hold.pk]})
     hold.refresh_from_db()
     assert hold.released_at is None
