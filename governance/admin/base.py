@@ -311,6 +311,9 @@ class TenantPageMixin:
     shows a chooser, `page_tenants`).
     """
 
+    # URL names (admin:<name>) of the pages that take ?tenant= (the isolation tests visit each).
+    tenant_pages: tuple[str, ...] = ()
+
     def page_tenants(self, request) -> QuerySet:
         """The tenants this user may choose on the page: all for the operator, administered ones otherwise."""
         return request_scope(request).tenants().order_by("slug")
@@ -334,13 +337,16 @@ class TenantPageAdmin(TenantPageMixin, TenantScopedAdmin):
     operator_can = ("view",)
     tenant_admin_can = ("view",)
 
+    @property
+    def tenant_pages(self) -> tuple[str, ...]:
+        return (f"{self.model._meta.app_label}_{self.model._meta.model_name}_changelist",)
+
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)
 
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
         view = self.admin_site.admin_view(self.changelist_view)
-        return [path("", view, name="%s_%s_changelist" % info)]
+        return [path("", view, name=self.tenant_pages[0])]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

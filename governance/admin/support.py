@@ -85,6 +85,7 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
     operator_can = ("view",)
     tenant_admin_can = ("view", "change")
     support_can = ("view", "add")
+    tenant_pages = ("governance_accessrequest_transparency",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("tenant", "requester", "decided_by")

@@ -53,7 +53,7 @@ def for_tenant(queryset: QuerySet, tenant: Tenant | None) -> QuerySet:
     path = tenant_path(queryset.model)
     if tenant is None or path is None:
         return queryset.none()
-    return queryset.filter(**{path: tenant})
+    return queryset.filter(**{path: tenant.pk})
 
 
 @dataclass(frozen=True)
