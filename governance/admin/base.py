@@ -64,6 +64,28 @@ class OperatorOnlyAdmin(admin.ModelAdmin):
         return self._allowed(request, "delete", obj)
 
 
+class OperatorOnlyInline(admin.TabularInline):
+    """Rows shown inside an operator-only page: the operator may do what `operator_can` says."""
+
+    operator_can: tuple[str, ...] = ("view",)
+    extra = 0
+
+    def _allowed(self, request, action, obj=None) -> bool:
+        return scoping.is_operator(request.user) and action in self.operator_can
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, "view", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request, "add", obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, "delete", obj)
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Every admin of a tenant-owned model derives from this (check sightguard.E201).
 

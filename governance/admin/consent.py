@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from governance import consent
-from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantPageAdmin
+from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageAdmin
 from governance.errors import SightguardError
 from governance.models import (
     ConsentOverview,
@@ -17,25 +17,15 @@ from governance.models import (
 from governance.tenancy import scoping
 
 
-class SubprocessorInline(admin.TabularInline):
+class SubprocessorInline(OperatorOnlyInline):
     model = Subprocessor
-    extra = 0
+    operator_can = ("view", "add", "change", "delete")
     fields = ("provider_key", "company", "service", "purpose", "trust_url")
 
-    def _draft(self, request, obj):
-        return scoping.is_operator(request.user) and (obj is None or obj.published_at is None)
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return self._draft(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._draft(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._draft(request, obj)
+    def _allowed(self, request, action, obj=None):
+        # A published version's subprocessors are what tenants accepted: read-only.
+        draft = obj is None or obj.published_at is None
+        return super()._allowed(request, action, obj) and (action == "view" or draft)
 
 
 @admin.register(TermsVersion)
@@ -53,12 +43,14 @@ class TermsVersionAdmin(OperatorOnlyAdmin):
     def providers(self, obj):
         return ", ".join(str(s) for s in obj.subprocessors.all())
 
-    # A published version is evidence tenants accepted: it is never edited or deleted.
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or obj.published_at is None)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and obj is not None and obj.published_at is None
+    def _allowed(self, request, action, obj=None):
+        # A published version is evidence tenants accepted: never edited or deleted; drafts are
+        # deleted one by one.
+        if action == "delete" and obj is None:
+            return False
+        if action in ("change", "delete") and obj is not None and obj.published_at is not None:
+            return False
+        return super()._allowed(request, action, obj)
 
     def get_actions(self, request):
         return super().get_actions(request) if scoping.is_operator(request.user) else {}

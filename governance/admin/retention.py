@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantPageMixin, TenantScopedAdmin
+from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageMixin, TenantScopedAdmin
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,
@@ -229,21 +229,11 @@ class LegalHoldAdmin(TenantScopedAdmin):
 # --- runs ----------------------------------------------------------------------------------------
 
 
-class RetentionProgressInline(admin.TabularInline):
+class RetentionProgressInline(OperatorOnlyInline):
     model = RetentionProgress
     fields = ("category", "target", "tenant", "action", "processed", "done", "note", "cursor")
     readonly_fields = fields
-    extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
 
 
 @admin.register(RetentionRun)
