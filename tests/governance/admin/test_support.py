@@ -191,3 +191,13 @@ def test_a_short_link_dies_at_its_own_time(acme, settings):
     assert Client().get(url).status_code == 200
     time.sleep(2.1)
     assert Client().get(url).status_code == 404
+
+
+def test_the_transparency_page_of_another_or_no_tenant_is_a_404(sam, alice, charlie, job):
+    ask(sam, alice.tenant, objects=[job])
+    page = "/admin/governance/accessrequest/transparency/"
+    assert "SUP-1001" in logged_in(alice.user).get(page, {"tenant": alice.tenant.pk}).content.decode()
+    assert logged_in(alice.user).get(page, {"tenant": charlie.tenant.pk}).status_code == 404
+    assert logged_in(alice.user).get(page, {"tenant": 999999}).status_code == 404
+    assert logged_in(charlie.user).get(page, {"tenant": alice.tenant.pk}).status_code == 404
+    assert "SUP-1001" not in logged_in(charlie.user).get(page).content.decode()
