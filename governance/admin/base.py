@@ -1,4 +1,10 @@
-"""The base of every admin page that shows tenant rows: scoped by governance.tenancy.scoping.
+"""The bases every admin derives from (checks sightguard.E201, E203 hold them to it):
+
+- TenantScopedAdmin (and ReadOnlyAdmin): a tenant-owned model's rows, as scoping.tenant_scope
+  allows, with what each actor may do declared in `operator_can`, `tenant_admin_can`, `support_can`;
+- TenantPageAdmin / TenantPageMixin: a page about one tenant, whose `?tenant=` is resolved
+  through the same function (another tenant's or an unknown id is a 404);
+- OperatorOnlyAdmin, OperatorOnlyInline: platform rows, the operator's.
 
 Customer content is declared, not special-cased: a subclass lists its content in
 `content_fields` (model fields, or names of `content_<name>(obj, request)` methods) and the base

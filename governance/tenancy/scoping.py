@@ -121,7 +121,3 @@ def administered_tenant_ids(user) -> frozenset[int]:
 def is_operator(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
 
-
-def for_admin_user(queryset: QuerySet, user) -> QuerySet:
-    """Rows visible in the Django admin: all for the operator, the administered tenants' otherwise."""
-    return tenant_scope(user=user).rows(queryset)
