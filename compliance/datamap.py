@@ -4,10 +4,7 @@ from django.db.models import QuerySet
 
 from governance.datamap import registry
 from governance.datamap.registry import PersonalData
-
-
-def has_tenant(model) -> bool:
-    return any(f.name == "tenant" for f in model._meta.concrete_fields)
+from governance.tenancy import scoping
 
 
 def by_subject(model, path: str, value: str) -> QuerySet:
@@ -24,9 +21,8 @@ def by_subject(model, path: str, value: str) -> QuerySet:
 def rows(entry: PersonalData, *, tenant_id, subject_index: str) -> QuerySet:
     """The subject's rows of one entry in one tenant (platform-wide models, e.g. accounts, unscoped)."""
     queryset = by_subject(entry.model, entry.subject, subject_index)
-    if has_tenant(entry.model):
-        queryset = queryset.filter(tenant_id=tenant_id)
-    return queryset
+    path = scoping.tenant_path(entry.model)
+    return queryset if path is None else queryset.filter(**{path: tenant_id})
 
 
 def children_first(entries: list[PersonalData] | None = None) -> list[PersonalData]:
