@@ -28,6 +28,7 @@ class DrpAgentAdmin(TenantScopedAdmin):
     list_display = ("agent_id", "business_id", "tenant", "active", "live_tokens", "created_at")
     list_filter = ("active",)
     search_fields = ("agent_id", "business_id")
+    ordering = ("agent_id", "business_id")
     fields = ("tenant", "agent_id", "business_id", "name", "verify_key", "active")
     actions = ("revoke_tokens",)
 

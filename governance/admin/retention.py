@@ -6,8 +6,10 @@ governance.retention.holds (which audit), the dry run is one call to enforce.wou
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path
 
 from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageMixin, TenantScopedAdmin
 from governance.errors import SightguardError
@@ -22,8 +24,8 @@ from governance.retention import enforce, holds, rules
 from governance.tenancy import scoping
 
 
-def _preview(modeladmin, request, pairs):
-    """Render the dry run for (tenant or None, category) pairs the user may see."""
+def _preview(modeladmin, request, pairs, *, tenants=None):
+    """Render the dry run for (tenant or None, category) pairs the user may see (`tenants`: a chooser)."""
     rows = []
     for tenant, category in pairs:
         rows += enforce.would_go(tenant=tenant, category=category, actor=request.user)
@@ -34,6 +36,8 @@ def _preview(modeladmin, request, pairs):
         "rows": rows,
         "total": sum(r["count"] for r in rows),
         "opts": modeladmin.model._meta,
+        "tenants": tenants,
+        "selected": request.GET.get("tenant", ""),
     }
     return TemplateResponse(request, "admin/governance/retention_preview.html", context)
 
@@ -81,12 +85,34 @@ class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
 
     @admin.action(description="Dry run: list what retention would delete now")
     def dry_run(self, request, queryset):
-        categories = [p.category for p in queryset]
+        return _preview(self, request, self._pairs(request, categories=[p.category for p in queryset]))
+
+    # The dry run as a page of its own: ?tenant= (one of the user's) and ?category= (repeatable).
+    tenant_pages = ("governance_retentionpolicy_preview",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", view, name=self.tenant_pages[0]), *super().get_urls()]
+
+    def preview_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        known = list(RetentionPolicy.objects.order_by("category").values_list("category", flat=True))
+        wanted = request.GET.getlist("category")
+        if any(c not in known for c in wanted):
+            raise Http404
+        tenants = self.page_tenants(request)
+        chooser = tenants if tenants.count() > 1 else None
+        return _preview(self, request, self._pairs(request, categories=wanted or known), tenants=chooser)
+
+    def _pairs(self, request, *, categories) -> list:
+        """(tenant or None for all, category) pairs this user may preview."""
+        tenant = self.page_tenant(request)
+        if request.GET.get("tenant"):
+            return [(tenant, c) for c in categories]
         if scoping.is_operator(request.user):
-            pairs = [(None, c) for c in categories]
-        else:
-            pairs = [(t, c) for t in self.page_tenants(request) for c in categories]
-        return _preview(self, request, pairs)
+            return [(None, c) for c in categories]
+        return [(t, c) for t in self.page_tenants(request) for c in categories]
 
 
 # --- tenant overrides (tenant admins) ------------------------------------------------------------

@@ -22,6 +22,7 @@ class TenantAdmin(TenantScopedAdmin):
     tenant_admin_can = ("view", "change")
     list_display = ("slug", "name", "face_blur", "retain_cleaned_images_days", "created_at")
     search_fields = ("slug", "name")
+    ordering = ("slug",)
 
     def get_readonly_fields(self, request, obj=None):
         return () if scoping.is_operator(request.user) else ("slug",)

@@ -146,6 +146,20 @@ def test_the_operator_dry_run_covers_every_tenant(client, operator, acme, globex
     assert UsageEvent.objects.count() == 7
 
 
+def test_the_dry_run_page_shows_one_of_ones_own_tenants_and_404s_any_other(client, alice, charlie, operator):
+    old_usage(alice.tenant, 2)
+    old_usage(charlie.tenant, 5)
+    preview = POLICIES + "preview/"
+    page = as_user(client, alice.user).get(preview, {"category": "usage_event"}).content.decode()
+    assert "2 item(s) would go" in page and "globex" not in page
+    for wanted in (charlie.tenant.pk, 999999, "acme"):
+        assert as_user(client, alice.user).get(preview, {"tenant": wanted}).status_code == 404
+    assert as_user(client, alice.user).get(preview, {"category": "no_such_category"}).status_code == 404
+    page = as_user(client, operator).get(preview, {"category": "usage_event", "tenant": charlie.tenant.pk}).content.decode()
+    assert "5 item(s) would go" in page
+    assert UsageEvent.objects.count() == 7
+
+
 def test_the_dry_run_from_an_override_uses_the_tenants_rule(client, alice):
     rule = TenantRetentionRule.objects.create(tenant=alice.tenant, category="usage_event", max_age=timedelta(days=30))
     UsageEvent.objects.create(tenant=alice.tenant, created_at=timezone.now() - timedelta(days=40), provider="x", used_context=False, outcome="done")

@@ -59,12 +59,12 @@ TENANT_ADMINS = sorted(
     key=lambda pair: pair[0]._meta.label,
 )
 ROW_ADMINS = [(m, a) for m, a in TENANT_ADMINS if not isinstance(a, TenantPageAdmin)]
-PAGES = [
+PAGES = sorted(
     (type(a).__name__, name)
-    for _, a in TENANT_ADMINS
+    for a in admin.site._registry.values()
     if isinstance(a, TenantPageMixin)
     for name in a.tenant_pages
-]
+)
 
 
 def ids(pairs):
