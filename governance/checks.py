@@ -47,7 +47,7 @@ def admin_scoping_errors(*, site) -> list[Error]:
                 errors.append(
                     Error(
                         f"{name} shows the tenant-owned model {model._meta.label} without tenant scoping.",
-                        hint="Derive it from governance.admin.base.TenantScopedAdmin (or ReadOnlyAdmin, TenantPageAdmin).",
+                        hint="Derive it from governance.admin.base.TenantScopedAdmin (ReadOnlyAdmin, TenantPageAdmin).",
                         obj=type(model_admin),
                         id="sightguard.E201",
                     )

@@ -11,7 +11,13 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageMixin, TenantScopedAdmin
+from governance.admin.base import (
+    OperatorOnlyAdmin,
+    OperatorOnlyInline,
+    ReadOnlyAdmin,
+    TenantPageMixin,
+    TenantScopedAdmin,
+)
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,

@@ -221,7 +221,7 @@ def test_an_outsider_sees_nothing_of_acme(model, model_admin, acme, alice, acme_
 
 
 @pytest.mark.parametrize("admin_name,url_name", PAGES, ids=[f"{a}:{u}" for a, u in PAGES])
-def test_a_tenant_page_is_a_404_for_any_tenant_but_ones_own(admin_name, url_name, alice, charlie, dave, sam):  # noqa: F811
+def test_a_tenant_page_is_a_404_for_any_tenant_but_ones_own(admin_name, url_name, alice, charlie, dave, sam):  # noqa
     url = reverse(f"admin:{url_name}")
     owner = logged_in(alice.user)
     assert owner.get(url).status_code == 200
