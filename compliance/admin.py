@@ -35,8 +35,10 @@ class DeadlineFilter(admin.SimpleListFilter):
 
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(TenantScopedAdmin):
-    tenant_admin_can = ("change",)
-    operator_can = ("change",)
+    # Nobody adds or deletes here: requests come from the subject; records are kept 24 months,
+    # then removed by retention.
+    tenant_admin_can = ("view", "change")
+    operator_can = ("view", "change")
     action_form = ReviewActionForm
     actions = ["approve", "deny", "extend"]
     list_display = ["reference", "tenant", "kind", "regime", "source", "status", "due", "progress", "received_at"]
@@ -52,12 +54,6 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
         "progress_done", "progress_total", "proof", "error_code",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # records are kept 24 months, then removed by retention
 
     @admin.display(description="due", ordering="due_at")
     def due(self, obj):

@@ -17,7 +17,7 @@ MAX_TEXT = 2000
 
 
 def _check_reviewer(request: DataSubjectRequest, actor) -> None:
-    if not (scoping.is_operator(actor) or request.tenant_id in scoping.administered_tenant_ids(actor)):
+    if not scoping.tenant_scope(user=actor).sees_tenant(request.tenant_id):
         raise SightguardError("Only the tenant's admins review its requests.", code="not_allowed", status=403)
 
 

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
-from governance.tenancy import scoping
 
 from .documents import add_document, remove_document
 from .models import Document, SearchJob, UsageEvent
@@ -27,20 +26,11 @@ class DocumentAdmin(TenantScopedAdmin):
     """A tenant's documents: its admins add and remove them. The operator manages the platform,
     not customers' content, and sees none of it."""
 
-    tenant_admin_can = ("add", "delete")
+    operator_can = ()
+    tenant_admin_can = ("view", "add", "delete")
     list_display = ("title", "external_id", "tenant", "created_at")
     search_fields = ("title", "external_id")
     fields = ("tenant", "title", "text", "external_id")
-
-    def _allowed(self, request, action, obj=None):
-        if scoping.is_operator(request.user):
-            return False
-        return super()._allowed(request, action, obj)
-
-    def get_queryset(self, request):
-        if scoping.is_operator(request.user):
-            return Document.objects.none()
-        return super().get_queryset(request)
 
     def save_model(self, request, obj, form, change):
         if change:  # tenant_admin_can holds no "change": documents are replaced, not edited

@@ -6,7 +6,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.authentication import IsTenantAdmin, IsTenantMember
-from governance.tenancy import scoping
+from governance.api.scoped import TenantScopedAPIMixin
 
 from . import pipeline
 from .documents import add_document, remove_document
@@ -23,21 +23,16 @@ class DownloadLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SearchJobViewSet(TenantScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Image searches: the member who created a job is the only one who reads it."""
 
+    queryset = SearchJob.objects.all()
     serializer_class = SearchJobSerializer
     parser_classes = [MultiPartParser, FormParser]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no request tenant
-            return SearchJob.objects.none()
+    def scope_queryset(self, queryset):
         results = SearchResult.objects.select_related("document").order_by("rank")
-        return (
-            scoping.for_tenant(SearchJob.objects.all(), self.request.tenant)
-            .filter(created_by=self.request.user)
-            .prefetch_related(Prefetch("results", queryset=results))
-        )
+        return queryset.filter(created_by=self.request.user).prefetch_related(Prefetch("results", queryset=results))
 
     @extend_schema(request=SearchJobCreateSerializer, responses={202: SearchJobSerializer})
     def create(self, request):
@@ -61,21 +56,18 @@ class SearchJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class DocumentViewSet(
+    TenantScopedAPIMixin,
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """The tenant's document collection: members read it, tenant admins add and remove."""
 
+    queryset = Document.objects.all()
     serializer_class = DocumentSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_permissions(self):
         admin_only = self.action in ("create", "destroy")
         return [IsTenantAdmin()] if admin_only else [IsTenantMember()]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Document.objects.none()
-        return scoping.for_tenant(Document.objects.all(), self.request.tenant)
 
     @extend_schema(request=DocumentSerializer, responses={201: DocumentSerializer})
     def create(self, request):

@@ -24,10 +24,11 @@ from . import opendsr
 
 @admin.register(DrpAgent)
 class DrpAgentAdmin(TenantScopedAdmin):
-    operator_can = ("add", "change")
+    operator_can = ("view", "add", "change")
     list_display = ("agent_id", "business_id", "tenant", "active", "live_tokens", "created_at")
     list_filter = ("active",)
     search_fields = ("agent_id", "business_id")
+    ordering = ("agent_id", "business_id")
     fields = ("tenant", "agent_id", "business_id", "name", "verify_key", "active")
     actions = ("revoke_tokens",)
 
@@ -50,7 +51,7 @@ class DrpAgentAdmin(TenantScopedAdmin):
 
 @admin.register(OpenDsrController)
 class OpenDsrControllerAdmin(TenantScopedAdmin):
-    operator_can = ("add", "change")
+    operator_can = ("view", "add", "change")
     list_display = ("controller_id", "name", "tenant", "active", "created_at")
     list_filter = ("active",)
     fields = ("tenant", "controller_id", "name", "active")

@@ -1,4 +1,10 @@
-"""The base of every admin page that shows tenant rows: scoped by governance.tenancy.scoping.
+"""The bases every admin derives from (checks sightguard.E201, E203 hold them to it):
+
+- TenantScopedAdmin (and ReadOnlyAdmin): a tenant-owned model's rows, as scoping.tenant_scope
+  allows, with what each actor may do declared in `operator_can`, `tenant_admin_can`, `support_can`;
+- TenantPageAdmin / TenantPageMixin: a page about one tenant, whose `?tenant=` is resolved
+  through the same function (another tenant's or an unknown id is a 404);
+- OperatorOnlyAdmin, OperatorOnlyInline: platform rows, the operator's.
 
 Customer content is declared, not special-cased: a subclass lists its content in
 `content_fields` (model fields, or names of `content_<name>(obj, request)` methods) and the base
@@ -8,7 +14,10 @@ under a grant writes one access-transparency audit event. List pages never show 
 """
 
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import path
 from django.utils.html import format_html
 
 from governance.datamap import DATA_MAP
@@ -17,64 +26,34 @@ from governance.support import grants
 from governance.tenancy import scoping
 
 HIDDEN_CONTENT = "Hidden: customer content (visible only under an approved support request)."
+ACTIONS = ("view", "add", "change", "delete")
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """Operators see every tenant's rows; a tenant admin sees their tenants' rows; others nothing.
+def request_scope(request) -> scoping.TenantScope:
+    """scoping.tenant_scope for the request's user, asked once per request."""
+    scope = getattr(request, "_sg_tenant_scope", None)
+    if scope is None:
+        scope = request._sg_tenant_scope = scoping.tenant_scope(user=request.user)
+    return scope
 
-    Set `tenant_admin_can` to the actions ("add", "change", "delete") tenant admins may take.
-    Support staff see only rows covered by a live grant, and only on admins that declare content.
-    """
 
+class OperatorOnlyAdmin(admin.ModelAdmin):
+    """Platform rows (no tenant: terms versions, retention defaults, sweeper runs, support staff,
+    accounts). The operator may do what `operator_can` says; nobody else anything, except that
+    `tenant_admin_can = ("view",)` lets tenant admins read (never write) a platform default."""
+
+    operator_can: tuple[str, ...] = ("view",)
     tenant_admin_can: tuple[str, ...] = ()
-    operator_can: tuple[str, ...] = ("add", "change", "delete")
-    # Customer content on this page; see the module docstring. Model fields listed here are the ones
-    # the data map declares content (manage.py check holds the two together), and their categories
-    # come from the map.
-    content_fields: tuple[str, ...] = ()
 
-    # --- rows ------------------------------------------------------------------------------------
+    def _allowed(self, request, action, obj=None) -> bool:
+        user = request.user
+        if scoping.is_operator(user):
+            return action in self.operator_can
+        return action == "view" and action in self.tenant_admin_can and bool(request_scope(request).tenant_ids)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        scoped = scoping.for_admin_user(queryset, request.user)
-        if self.content_fields and self._as_support(request):
-            # plus whatever a live support grant covers (an account may be support and a tenant's admin)
-            scoped = scoped | self._covered(request, queryset)
-        return scoped
-
-    def _covered(self, request, queryset):
-        return grants.covered_queryset(queryset, request.user, categories=self._content_categories())
-
-    def _as_support(self, request) -> bool:
-        user = request.user
-        if scoping.is_operator(user) or not user.is_staff:
-            return False
-        cached = getattr(request, "_sg_is_support", None)
-        if cached is None:
-            cached = request._sg_is_support = grants.is_support(user)
-        return cached
-
-    def _allowed(self, request, action, obj=None):
-        user = request.user
-        if scoping.is_operator(user):
-            return action == "view" or action in self.operator_can
-        if not user.is_staff:
-            return False
-        tenants = scoping.administered_tenant_ids(user)
-        as_admin = action == "view" or action in self.tenant_admin_can
-        if tenants and as_admin and (obj is None or self._tenant_id_of(obj) in tenants):
-            return True
-        # Support staff: read-only, on pages that declare content, for rows a live grant covers.
-        if action != "view" or not self.content_fields or not self._as_support(request):
-            return False
-        return obj is None or self._covered(request, self.model._default_manager.filter(pk=obj.pk)).exists()
-
-    def _tenant_id_of(self, obj):
-        path = scoping.tenant_path(type(obj)).split("__")
-        for step in path[:-1]:
-            obj = getattr(obj, step)
-        return getattr(obj, f"{path[-1]}_id")
+        return queryset if self._allowed(request, "view") else queryset.none()
 
     def has_module_permission(self, request):
         return self._allowed(request, "view")
@@ -91,13 +70,126 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self._allowed(request, "delete", obj)
 
+
+class OperatorOnlyInline(admin.TabularInline):
+    """Rows shown inside an operator-only page: the operator may do what `operator_can` says."""
+
+    operator_can: tuple[str, ...] = ("view",)
+    extra = 0
+
+    def _allowed(self, request, action, obj=None) -> bool:
+        return scoping.is_operator(request.user) and action in self.operator_can
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, "view", obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request, "add", obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, "delete", obj)
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """Every admin of a tenant-owned model derives from this (check sightguard.E201).
+
+    Rows come from scoping.tenant_scope: the operator's are every tenant's, a tenant admin's the
+    administered tenants', support staff's only what a live grant covers (on admins that declare
+    content), anyone else's none. What each may do is declared: `operator_can`,
+    `tenant_admin_can` and `support_can` name actions among "view", "add", "change", "delete".
+    Another tenant's row is a 404, as is one that does not exist.
+    """
+
+    operator_can: tuple[str, ...] = ACTIONS
+    tenant_admin_can: tuple[str, ...] = ("view",)
+    # Support staff: "view" on admins that declare content_fields, unless this says otherwise.
+    support_can: tuple[str, ...] = ()
+    # Customer content on this page; see the module docstring. Model fields listed here are the ones
+    # the data map declares content (manage.py check holds the two together), and their categories
+    # come from the map.
+    content_fields: tuple[str, ...] = ()
+
+    # --- rows ------------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        user, scope = request.user, request_scope(request)
+        if scoping.is_operator(user):
+            return queryset if "view" in self.operator_can else queryset.none()
+        scoped = scope.rows(queryset) if "view" in self.tenant_admin_can else queryset.none()
+        if scope.support and "view" in self._support_actions():
+            # plus what support may open (an account may be support and a tenant's admin)
+            scoped = scoped | self.support_rows(request, queryset)
+        return scoped
+
+    def support_rows(self, request, queryset) -> QuerySet:
+        """The rows support staff may open: those a live grant covers."""
+        if not request_scope(request).granted_ids:
+            return queryset.none()
+        return grants.covered_queryset(queryset, request.user, categories=self._content_categories())
+
+    def _support_actions(self) -> tuple[str, ...]:
+        return self.support_can or (("view",) if self.content_fields else ())
+
+    def _allowed(self, request, action, obj=None) -> bool:
+        user = request.user
+        if scoping.is_operator(user):
+            return action in self.operator_can
+        if not user.is_staff:
+            return False
+        scope = request_scope(request)
+        if action in self.tenant_admin_can and scope.tenant_ids:
+            if obj is None or scope.sees_tenant(scoping.tenant_id_of(obj)):
+                return True
+        if not scope.support or action not in self._support_actions():
+            return False
+        return obj is None or self.support_rows(request, self.model._default_manager.filter(pk=obj.pk)).exists()
+
+    def has_module_permission(self, request):
+        return self._allowed(request, "view")
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, "view", obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, "delete", obj)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects with "does not exist"; a plain 404 says the same for every id.
+        raise Http404
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Choices in forms and autocomplete never list another tenant's rows.
-        if db_field.related_model is Tenant and not scoping.is_operator(request.user):
-            kwargs["queryset"] = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(request.user))
-        elif hasattr(db_field.related_model, "tenant") or hasattr(db_field.related_model, "TENANT_FIELD"):
-            kwargs["queryset"] = scoping.for_admin_user(db_field.related_model._default_manager.all(), request.user)
+        scope = request_scope(request)
+        if db_field.related_model is Tenant:
+            kwargs["queryset"] = scope.tenants()
+        elif scoping.is_tenant_owned(db_field.related_model):
+            kwargs["queryset"] = scope.rows(db_field.related_model._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # A filter on a relation lists only the values of rows this user sees.
+        narrowed = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str) and "__" not in item and self._is_relation(item):
+                item = (item, admin.RelatedOnlyFieldListFilter)
+            narrowed.append(item)
+        return narrowed
+
+    def _is_relation(self, name) -> bool:
+        try:
+            return self.model._meta.get_field(name).is_relation
+        except FieldDoesNotExist:
+            return False
 
     # --- content ---------------------------------------------------------------------------------
 
@@ -225,9 +317,64 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(TenantScopedAdmin):
-    operator_can = ()
+    operator_can = ("view",)
+    tenant_admin_can = ("view",)
 
     def get_readonly_fields(self, request, obj=None):
         swapped = self._swapped(request, obj)
         names = [f.name for f in self.model._meta.fields]
         return self._replace(names, swapped) + [f for n, f in swapped.items() if n not in names]
+
+
+class TenantPageMixin:
+    """A page about one tenant (or a chooser), whose `?tenant=` goes through scoping.tenant_scope.
+
+    An unknown id, one that is not a number and another tenant's id are the same 404; without
+    `?tenant=` the user's only tenant is the page's, and with several there is none (the page
+    shows a chooser, `page_tenants`).
+    """
+
+    # URL names (admin:<name>) of the pages that take ?tenant= (the isolation tests visit each).
+    tenant_pages: tuple[str, ...] = ()
+
+    def page_tenants(self, request) -> QuerySet:
+        """The tenants this user may choose on the page: all for the operator, administered ones otherwise."""
+        return request_scope(request).tenants().order_by("slug")
+
+    def page_tenant(self, request) -> Tenant | None:
+        tenants = self.page_tenants(request)
+        wanted = request.GET.get("tenant", "")
+        if wanted:
+            tenant = tenants.filter(pk=wanted).first() if wanted.isdigit() else None
+            if tenant is None:
+                raise Http404
+            return tenant
+        only = list(tenants[:2])
+        return only[0] if len(only) == 1 else None
+
+
+class TenantPageAdmin(TenantPageMixin, TenantScopedAdmin):
+    """An admin entry that is one page (no object pages) about a tenant: the operator and tenant
+    admins may open it; what it shows comes from `page_view`."""
+
+    operator_can = ("view",)
+    tenant_admin_can = ("view",)
+
+    @property
+    def tenant_pages(self) -> tuple[str, ...]:
+        return (f"{self.model._meta.app_label}_{self.model._meta.model_name}_changelist",)
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.changelist_view)
+        return [path("", view, name=self.tenant_pages[0])]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self.page_view(request, tenant=self.page_tenant(request))
+
+    def page_view(self, request, *, tenant: Tenant | None):
+        raise NotImplementedError

@@ -2,52 +2,37 @@
 admin reads the current version and its subprocessors and accepts or revokes on one page."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from governance import consent
-from governance.admin.base import ReadOnlyAdmin
+from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageAdmin
 from governance.errors import SightguardError
 from governance.models import (
     ConsentOverview,
     ConsentRecord,
     Subprocessor,
-    Tenant,
     TermsVersion,
 )
 from governance.tenancy import scoping
 
 
-def _is_tenant_admin(user) -> bool:
-    return bool(user.is_active and user.is_staff and scoping.administered_tenant_ids(user))
-
-
-class SubprocessorInline(admin.TabularInline):
+class SubprocessorInline(OperatorOnlyInline):
     model = Subprocessor
-    extra = 0
+    operator_can = ("view", "add", "change", "delete")
     fields = ("provider_key", "company", "service", "purpose", "trust_url")
 
-    def _draft(self, request, obj):
-        return scoping.is_operator(request.user) and (obj is None or obj.published_at is None)
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return self._draft(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._draft(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._draft(request, obj)
+    def _allowed(self, request, action, obj=None):
+        # A published version's subprocessors are what tenants accepted: read-only.
+        draft = obj is None or obj.published_at is None
+        return super()._allowed(request, action, obj) and (action == "view" or draft)
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):
+class TermsVersionAdmin(OperatorOnlyAdmin):
     """Operator only. Drafts are edited here; "Publish" makes a draft the version to accept."""
 
+    operator_can = ("view", "add", "change", "delete")
     list_display = ("version", "published_at", "requires_reacceptance", "providers")
     fields = ("version", "requires_reacceptance", "text", "published_at")
     readonly_fields = ("published_at",)
@@ -58,20 +43,14 @@ class TermsVersionAdmin(admin.ModelAdmin):
     def providers(self, obj):
         return ", ".join(str(s) for s in obj.subprocessors.all())
 
-    def has_module_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
-
-    def has_add_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return scoping.is_operator(request.user) and (obj is None or obj.published_at is None)
-
-    def has_delete_permission(self, request, obj=None):
-        return scoping.is_operator(request.user) and obj is not None and obj.published_at is None
+    def _allowed(self, request, action, obj=None):
+        # A published version is evidence tenants accepted: never edited or deleted; drafts are
+        # deleted one by one.
+        if action == "delete" and obj is None:
+            return False
+        if action in ("change", "delete") and obj is not None and obj.published_at is not None:
+            return False
+        return super()._allowed(request, action, obj)
 
     def get_actions(self, request):
         return super().get_actions(request) if scoping.is_operator(request.user) else {}
@@ -97,47 +76,23 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsentOverview)
-class ConsentOverviewAdmin(admin.ModelAdmin):
+class ConsentOverviewAdmin(TenantPageAdmin):
     """The page tenant admins accept and revoke on; the operator sees each tenant's status only."""
 
-    def has_module_permission(self, request):
-        return scoping.is_operator(request.user) or _is_tenant_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return obj is None and self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        # Only the page itself: no object pages behind it.
-        from django.urls import path
-
-        return [path("", self.admin_site.admin_view(self.changelist_view), name="governance_consentoverview_changelist")]
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_module_permission(request):
-            raise PermissionDenied
+    def page_view(self, request, *, tenant):
         user = request.user
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "AI terms and consent"}
-        if not _is_tenant_admin(user):  # the operator: status per tenant, no content, no actions
-            context["overview"] = [
-                (tenant, consent.consent_status(tenant=tenant)) for tenant in Tenant.objects.order_by("slug")
-            ]
+        tenants = self.page_tenants(request)
+        if scoping.is_operator(user):  # status per tenant, no content, no actions
+            shown = [tenant] if tenant is not None else tenants
+            context["overview"] = [(t, consent.consent_status(tenant=t)) for t in shown]
             context["current"] = consent.current_terms()
             return TemplateResponse(request, "admin/governance/consent.html", context)
-
-        administered = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(user)).order_by("slug")
-        wanted = request.GET.get("tenant")
-        tenant = administered.filter(pk=wanted).first() if wanted and wanted.isdigit() else administered.first()
-        if tenant is None:
-            raise Http404
+        context["tenants"] = tenants if tenants.count() > 1 else None
+        if tenant is None:  # several tenants and none chosen yet: the chooser only
+            if request.method == "POST":
+                raise Http404
+            return TemplateResponse(request, "admin/governance/consent.html", context)
         if request.method == "POST":
             try:
                 if request.POST.get("action") == "accept":
@@ -156,7 +111,6 @@ class ConsentOverviewAdmin(admin.ModelAdmin):
         status = consent.consent_status(tenant=tenant)
         context.update(
             tenant=tenant,
-            tenants=administered if administered.count() > 1 else None,
             status=status,
             current=status.current,
             subprocessors=list(status.current.subprocessors.all()) if status.current else [],

@@ -6,25 +6,32 @@ governance.retention.holds (which audit), the dry run is one call to enforce.wou
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path
 
-from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.base import (
+    OperatorOnlyAdmin,
+    OperatorOnlyInline,
+    ReadOnlyAdmin,
+    TenantPageMixin,
+    TenantScopedAdmin,
+)
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,
     RetentionPolicy,
     RetentionProgress,
     RetentionRun,
-    Tenant,
     TenantRetentionRule,
 )
 from governance.retention import enforce, holds, rules
 from governance.tenancy import scoping
 
 
-def _preview(modeladmin, request, pairs):
-    """Render the dry run for (tenant or None, category) pairs the user may see."""
+def _preview(modeladmin, request, pairs, *, tenants=None):
+    """Render the dry run for (tenant or None, category) pairs the user may see (`tenants`: a chooser)."""
     rows = []
     for tenant, category in pairs:
         rows += enforce.would_go(tenant=tenant, category=category, actor=request.user)
@@ -35,6 +42,8 @@ def _preview(modeladmin, request, pairs):
         "rows": rows,
         "total": sum(r["count"] for r in rows),
         "opts": modeladmin.model._meta,
+        "tenants": tenants,
+        "selected": request.GET.get("tenant", ""),
     }
     return TemplateResponse(request, "admin/governance/retention_preview.html", context)
 
@@ -65,49 +74,51 @@ class RetentionPolicyForm(forms.ModelForm):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
     """Operators set the defaults; tenant admins read them (and their bounds) and may preview."""
 
+    operator_can = ("view", "add", "change")
+    tenant_admin_can = ("view",)
     form = RetentionPolicyForm
     list_display = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
     actions = ["dry_run"]
 
-    def _may_view(self, request):
-        return scoping.is_operator(request.user) or (
-            request.user.is_active and request.user.is_staff and bool(scoping.administered_tenant_ids(request.user))
-        )
-
-    def has_module_permission(self, request):
-        return self._may_view(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._may_view(request)
-
-    def has_add_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_actions(self, request):
-        actions = super().get_actions(request)
-        return actions if self._may_view(request) else {}
+        return super().get_actions(request) if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
         rules.save_policy(policy=obj, actor=request.user)
 
     @admin.action(description="Dry run: list what retention would delete now")
     def dry_run(self, request, queryset):
-        categories = [p.category for p in queryset]
+        return _preview(self, request, self._pairs(request, categories=[p.category for p in queryset]))
+
+    # The dry run as a page of its own: ?tenant= (one of the user's) and ?category= (repeatable).
+    tenant_pages = ("governance_retentionpolicy_preview",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", view, name=self.tenant_pages[0]), *super().get_urls()]
+
+    def preview_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        known = list(RetentionPolicy.objects.order_by("category").values_list("category", flat=True))
+        wanted = request.GET.getlist("category")
+        if any(c not in known for c in wanted):
+            raise Http404
+        tenants = self.page_tenants(request)
+        chooser = tenants if tenants.count() > 1 else None
+        return _preview(self, request, self._pairs(request, categories=wanted or known), tenants=chooser)
+
+    def _pairs(self, request, *, categories) -> list:
+        """(tenant or None for all, category) pairs this user may preview."""
+        tenant = self.page_tenant(request)
+        if request.GET.get("tenant"):
+            return [(tenant, c) for c in categories]
         if scoping.is_operator(request.user):
-            pairs = [(None, c) for c in categories]
-        else:
-            tenants = Tenant.objects.filter(pk__in=scoping.administered_tenant_ids(request.user))
-            pairs = [(t, c) for t in tenants for c in categories]
-        return _preview(self, request, pairs)
+            return [(None, c) for c in categories]
+        return [(t, c) for t in self.page_tenants(request) for c in categories]
 
 
 # --- tenant overrides (tenant admins) ------------------------------------------------------------
@@ -136,8 +147,8 @@ class TenantRetentionRuleAdmin(TenantScopedAdmin):
     form = TenantRetentionRuleForm
     list_display = ("tenant", "category", "max_age", "action", "enabled", "platform_bounds", "explanation")
     list_filter = ("category",)
-    tenant_admin_can = ("add", "change", "delete")
-    operator_can = ()  # the operator sets the defaults; overrides are the tenant's
+    tenant_admin_can = ("view", "add", "change", "delete")
+    operator_can = ("view",)  # the operator sets the defaults; overrides are the tenant's
     actions = ["dry_run"]
 
     @admin.display(description="allowed")
@@ -208,8 +219,8 @@ class LegalHoldAdmin(TenantScopedAdmin):
     form = LegalHoldForm
     list_display = ("id", "tenant", "scope", "object_type", "object_id", "created_by", "created_at", "released_at", "released_by")
     list_filter = ("scope", ("released_at", admin.EmptyFieldListFilter))
-    tenant_admin_can = ("add",)
-    operator_can = ("add",)
+    tenant_admin_can = ("view", "add")
+    operator_can = ("view", "add")
     actions = ["release"]
 
     def get_fields(self, request, obj=None):
@@ -250,31 +261,16 @@ class LegalHoldAdmin(TenantScopedAdmin):
 # --- runs ----------------------------------------------------------------------------------------
 
 
-class RetentionProgressInline(admin.TabularInline):
+class RetentionProgressInline(OperatorOnlyInline):
     model = RetentionProgress
     fields = ("category", "target", "tenant", "action", "processed", "done", "note", "cursor")
     readonly_fields = fields
-    extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)
 
 
 @admin.register(RetentionRun)
 class RetentionRunAdmin(ReadOnlyAdmin):
+    tenant_admin_can = ()  # runs are platform housekeeping across tenants: the operator's
     list_display = ("id", "started_at", "status", "dry_run", "tenant", "category", "duration_seconds", "resumed", "actor")
     list_filter = ("status", "dry_run")
     inlines = [RetentionProgressInline]
-
-    def has_module_permission(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return scoping.is_operator(request.user)

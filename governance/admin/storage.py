@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from governance.admin.base import ReadOnlyAdmin
+from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin
 from governance.models import IssuedLink, StoredObject, SweepRun
 
 
@@ -23,7 +23,7 @@ class IssuedLinkAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(admin.ModelAdmin):
+class SweepRunAdmin(OperatorOnlyAdmin):
     """Platform housekeeping, no customer content: the operator's page. Non-zero counts stand out."""
 
     list_display = (
@@ -34,13 +34,3 @@ class SweepRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_module_permission(self, request):
-        from governance.tenancy import scoping
-
-        return scoping.is_operator(request.user)
-
-    has_view_permission = lambda self, request, obj=None: self.has_module_permission(request)  # noqa: E731
-    has_add_permission = lambda self, request: False  # noqa: E731
-    has_change_permission = lambda self, request, obj=None: False  # noqa: E731
-    has_delete_permission = lambda self, request, obj=None: False  # noqa: E731

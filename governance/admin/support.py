@@ -11,10 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin
 from governance.datamap import Category
 from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
 from governance.support import grants, workflow
-from governance.tenancy import scoping
 
 
 class AccessRequestForm(forms.ModelForm):
@@ -72,7 +72,7 @@ class DecisionForm(forms.ModelForm):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(admin.ModelAdmin):
+class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
     list_display = ("id", "tenant", "ticket", "reason_code", "requester_label", "status", "hours_requested", "created_at", "approved_until")
     list_filter = ("status", "reason_code")
     change_list_template = "admin/governance/accessrequest/change_list.html"
@@ -83,42 +83,18 @@ class AccessRequestAdmin(admin.ModelAdmin):
     )  # fmt: skip
 
     # --- who sees what ---------------------------------------------------------------------------
+    # Tenant admins see and decide ("change") their tenant's requests; support staff see and open
+    # their own; the operator reads all and decides none (governance.support re-checks every rule).
+    operator_can = ("view",)
+    tenant_admin_can = ("view", "change")
+    support_can = ("view", "add")
+    tenant_pages = ("governance_accessrequest_transparency",)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("tenant", "requester", "decided_by")
-        user = request.user
-        if scoping.is_operator(user):
-            return queryset
-        mine = queryset.filter(requester_id=user.pk) if grants.is_support(user) else queryset.none()
-        return mine | queryset.filter(tenant_id__in=scoping.administered_tenant_ids(user))
+        return super().get_queryset(request).select_related("tenant", "requester", "decided_by")
 
-    def _involved(self, request) -> bool:
-        user = request.user
-        return user.is_staff and (
-            scoping.is_operator(user) or grants.is_support(user) or bool(scoping.administered_tenant_ids(user))
-        )
-
-    def has_module_permission(self, request):
-        return self._involved(request)
-
-    def has_view_permission(self, request, obj=None):
-        if not self._involved(request):
-            return False
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_add_permission(self, request):
-        return request.user.is_staff and grants.is_support(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        # "Change" is deciding: only the tenant's admins (support.py re-checks every rule).
-        user = request.user
-        if scoping.is_operator(user):
-            return False
-        tenants = scoping.administered_tenant_ids(user)
-        return bool(tenants) and (obj is None or obj.tenant_id in tenants)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def support_rows(self, request, queryset):
+        return queryset.filter(requester_id=request.user.pk)
 
     # --- forms -----------------------------------------------------------------------------------
 
@@ -137,7 +113,8 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "tenant":
-            kwargs["queryset"] = Tenant.objects.order_by("slug")
+            # Support staff ask a tenant they do not see yet: the choice is every tenant's name.
+            return db_field.formfield(queryset=Tenant.objects.order_by("slug"), **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -219,11 +196,9 @@ class AccessRequestAdmin(admin.ModelAdmin):
         return [path("transparency/", view, name="governance_accessrequest_transparency"), *super().get_urls()]
 
     def transparency_view(self, request):
-        user = request.user
-        if scoping.is_operator(user):
-            tenant_ids = list(Tenant.objects.values_list("pk", flat=True))
-        else:
-            tenant_ids = list(scoping.administered_tenant_ids(user))
+        tenants = self.page_tenants(request)
+        chosen = self.page_tenant(request)
+        tenant_ids = [chosen.pk] if chosen is not None else list(tenants.values_list("pk", flat=True))
         if not tenant_ids:
             return HttpResponseRedirect(reverse("admin:index"))
         requests = AccessRequest.objects.filter(tenant_id__in=tenant_ids).select_related("tenant", "requester", "decided_by")
@@ -233,6 +208,8 @@ class AccessRequestAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Support access transparency",
             "opts": self.model._meta,
+            "tenants": tenants if tenants.count() > 1 else None,
+            "tenant": chosen,
             "requests": [(r, _person(r.requester), _person(r.decided_by) if r.decided_by_id else "") for r in requests],
             "events": [(e, people.get(e.actor, e.actor)) for e in events],
         }
@@ -249,26 +226,9 @@ def _people_by_label(labels) -> dict:
 
 
 @admin.register(SupportStaff)
-class SupportStaffAdmin(admin.ModelAdmin):
+class SupportStaffAdmin(OperatorOnlyAdmin):
     """The operator names support staff (manage.py add_support_staff does the same)."""
 
+    operator_can = ("view", "change")
     list_display = ("id", "user", "active", "created_at")
     readonly_fields = ("user", "created_at")
-
-    def _operator(self, request):
-        return scoping.is_operator(request.user)
-
-    def has_module_permission(self, request):
-        return self._operator(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._operator(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._operator(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -88,7 +88,8 @@ class Declaration:
             return None
         from governance.tenancy import scoping
 
-        return scoping.tenant_path(self.model)
+        # Declared tenant-scoped but without a path to a tenant: the model's claim, which the check refuses.
+        return scoping.tenant_path(self.model) or getattr(self.model, "TENANT_FIELD", "tenant")
 
     @property
     def tenant_nullable(self) -> bool:

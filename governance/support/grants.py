@@ -100,12 +100,7 @@ def category_of(obj_or_model) -> str | None:
 
 
 def tenant_id_of(obj) -> int | None:
-    path = scoping.tenant_path(type(obj)).split("__")
-    for step in path[:-1]:
-        obj = getattr(obj, step, None)
-        if obj is None:
-            return None
-    return getattr(obj, f"{path[-1]}_id", None)
+    return scoping.tenant_id_of(obj)
 
 
 def live_grants(user, *, tenant_id: int | None = None, now: datetime | None = None) -> list[AccessRequest]:

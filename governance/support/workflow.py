@@ -115,7 +115,7 @@ def _check_decider(request: AccessRequest, actor) -> None:
         raise SupportError("The operator cannot decide for a tenant.", code="operator_cannot_decide")
     if actor.pk == request.requester_id:
         raise SupportError("Nobody decides on their own request.", code="own_request")
-    if request.tenant_id not in scoping.administered_tenant_ids(actor):
+    if request.tenant_id not in scoping.tenant_scope(user=actor).tenant_ids:
         raise SupportError("Only the tenant's admins decide.", code="not_tenant_admin")
 
 

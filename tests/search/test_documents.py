@@ -183,7 +183,7 @@ def test_a_tenant_admin_sees_and_adds_their_tenants_documents_in_the_admin(clien
     assert page.status_code == 200
     assert b"Planetary gearbox" in page.content and b"Globex turbine" not in page.content
     foreign = Document.objects.get(tenant=globex)
-    assert client.get(f"/admin/search/document/{foreign.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/search/document/{foreign.pk}/change/").status_code == 404
     response = client.post(
         "/admin/search/document/add/", {"tenant": acme.pk, "title": "Ball valve", "text": "brass", "external_id": "EP-9"}
     )
@@ -200,5 +200,5 @@ def test_members_and_the_operator_do_not_reach_documents_in_the_admin(client, bo
     for person in (bob.user, operator):
         client.force_login(person)
         assert client.get("/admin/search/document/").status_code == 403
-        assert client.get(f"/admin/search/document/{document.pk}/change/").status_code in (302, 403, 404)
+        assert client.get(f"/admin/search/document/{document.pk}/change/").status_code == 403  # closed whatever the id
         assert b"Planetary gearbox" not in client.get("/admin/").content

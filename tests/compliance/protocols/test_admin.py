@@ -62,7 +62,7 @@ def test_tenant_admins_see_their_own_rows_and_cannot_register(alice, charlie, ac
     assert opt_outs.context["cl"].result_count == 1
     assert "subject@example.org" not in opt_outs.content.decode()
     other = DrpAgent.objects.get(agent_id="ACME_AGENT")
-    assert web(charlie.user).get(f"{AGENTS}{other.pk}/change/").status_code in (302, 404)
+    assert web(charlie.user).get(f"{AGENTS}{other.pk}/change/").status_code == 404
 
 
 def test_a_member_sees_no_protocol_admin(bob):
@@ -97,4 +97,4 @@ def test_protocol_records_are_read_only_and_scoped(alice, charlie, operator, acm
         assert web(operator).get(path).context["cl"].result_count == 1
     delivery = CallbackDelivery.objects.get()
     assert web(alice.user).post(f"/admin/compliance/callbackdelivery/{delivery.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert web(charlie.user).get(f"/admin/compliance/callbackdelivery/{delivery.pk}/change/").status_code in (302, 404)
+    assert web(charlie.user).get(f"/admin/compliance/callbackdelivery/{delivery.pk}/change/").status_code == 404

@@ -150,4 +150,23 @@ def test_the_consent_history_is_scoped_to_the_tenant(alice, charlie):
     client = logged_in(charlie.user)
     listing = client.get("/admin/governance/consentrecord/").content.decode()
     assert "globex" in listing and "acme" not in listing
-    assert client.get(f"/admin/governance/consentrecord/{acme_record.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/governance/consentrecord/{acme_record.pk}/change/").status_code == 404
+
+
+def test_an_admin_of_two_tenants_chooses_and_is_never_given_the_first_one(alice, charlie):
+    from governance.tenancy.tenants import add_member
+
+    add_member(tenant=charlie.tenant, email="alice@acme.example", role="admin")
+    client = logged_in(alice.user)
+    page = client.get(PAGE).content.decode()
+    assert 'id="choose-tenant"' in page and "Generative-AI terms for" not in page
+    assert client.post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"}).status_code == 404
+    assert "Generative-AI terms for Globex AB" in client.get(PAGE, {"tenant": charlie.tenant.pk}).content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+def test_an_unknown_or_foreign_tenant_is_a_404(alice, charlie):
+    client = logged_in(alice.user)
+    for wanted in (charlie.tenant.pk, 999999, "acme"):
+        assert client.get(PAGE, {"tenant": wanted}).status_code == 404
+        assert client.post(f"{PAGE}?tenant={wanted}", {"action": "revoke"}).status_code == 404

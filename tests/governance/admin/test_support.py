@@ -82,8 +82,8 @@ def test_the_operator_and_another_tenants_admin_cannot_decide(sam, alice, charli
     assert 'name="decision"' not in operator_client.get(change_url(request)).content.decode()
     assert operator_client.post(change_url(request), {"decision": "approve"}).status_code == 403
     charlie_client = logged_in(charlie.user)
-    assert charlie_client.get(change_url(request)).status_code == 302  # as if it did not exist
-    assert charlie_client.post(change_url(request), {"decision": "approve"}).status_code == 302
+    assert charlie_client.get(change_url(request)).status_code == 404  # as if it did not exist
+    assert charlie_client.post(change_url(request), {"decision": "approve"}).status_code == 404
     assert "SUP-1001" not in charlie_client.get("/admin/governance/accessrequest/").content.decode()
     assert AccessRequest.objects.get().status == "pending"
 
@@ -99,7 +99,7 @@ def test_the_tenant_admin_revokes_in_the_admin(sam, alice, job):
     request = grant(sam, alice, objects=[job])
     logged_in(alice.user).post(change_url(request), {"decision": "revoke", "comment": "done"})
     assert AccessRequest.objects.get().status == "revoked"
-    assert logged_in(sam).get(f"/admin/search/searchjob/{job.pk}/change/").status_code == 302
+    assert logged_in(sam).get(f"/admin/search/searchjob/{job.pk}/change/").status_code == 404
 
 
 def test_support_reaches_only_covered_rows_and_list_pages_show_no_content(sam, alice, bob, dave, job):
@@ -111,7 +111,7 @@ def test_support_reaches_only_covered_rows_and_list_pages_show_no_content(sam, a
     listing = client.get("/admin/search/searchjob/").content.decode()
     assert str(job.pk) in listing and str(other.pk) not in listing and str(foreign.pk) not in listing
     assert "DESC-gearbox" not in listing and "CTX-falcon" not in listing
-    assert client.get(f"/admin/search/searchjob/{other.pk}/change/").status_code == 302
+    assert client.get(f"/admin/search/searchjob/{other.pk}/change/").status_code == 404
     for page in ("/admin/governance/auditevent/", "/admin/governance/apikey/", "/admin/governance/membership/",
                  "/admin/search/usageevent/", "/admin/governance/supportstaff/", "/admin/governance/tenant/",
                  "/admin/governance/user/"):  # fmt: skip
@@ -171,7 +171,7 @@ def test_a_tenant_admin_who_is_also_support_keeps_their_own_rows(alice, bob, dav
     listing = client.get("/admin/search/searchjob/").content.decode()
     assert str(job.pk) in listing and str(foreign.pk) not in listing
     assert "DESC-gearbox" in client.get(f"/admin/search/searchjob/{job.pk}/change/").content.decode()
-    assert client.get(f"/admin/search/searchjob/{foreign.pk}/change/").status_code == 302
+    assert client.get(f"/admin/search/searchjob/{foreign.pk}/change/").status_code == 404
     grant(both, charlie, objects=[foreign], ticket="SUP-G")
     listing = client.get("/admin/search/searchjob/").content.decode()
     assert str(job.pk) in listing and str(foreign.pk) in listing
@@ -191,3 +191,13 @@ def test_a_short_link_dies_at_its_own_time(acme, settings):
     assert Client().get(url).status_code == 200
     time.sleep(2.1)
     assert Client().get(url).status_code == 404
+
+
+def test_the_transparency_page_of_another_or_no_tenant_is_a_404(sam, alice, charlie, job):
+    ask(sam, alice.tenant, objects=[job])
+    page = "/admin/governance/accessrequest/transparency/"
+    assert "SUP-1001" in logged_in(alice.user).get(page, {"tenant": alice.tenant.pk}).content.decode()
+    assert logged_in(alice.user).get(page, {"tenant": charlie.tenant.pk}).status_code == 404
+    assert logged_in(alice.user).get(page, {"tenant": 999999}).status_code == 404
+    assert logged_in(charlie.user).get(page, {"tenant": alice.tenant.pk}).status_code == 404
+    assert "SUP-1001" not in logged_in(charlie.user).get(page).content.decode()

@@ -65,10 +65,10 @@ def test_tenant_admin_sees_only_their_tenants_rows_in_the_admin(client, alice, c
     assert shown and shown <= ids and not shown & foreign
 
     other = AuditEvent.objects.filter(tenant=charlie.tenant).first()
-    assert client.get(f"/admin/governance/auditevent/{other.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/governance/auditevent/{other.pk}/change/").status_code == 404
     tenants = client.get("/admin/governance/tenant/").content.decode()
     assert "acme" in tenants and "globex" not in tenants
-    assert client.get(f"/admin/governance/tenant/{charlie.tenant.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/governance/tenant/{charlie.tenant.pk}/change/").status_code == 404
     assert client.get("/admin/governance/user/").status_code == 403
 
 
