@@ -37,7 +37,26 @@ def request_scope(request) -> scoping.TenantScope:
     return scope
 
 
-class OperatorOnlyAdmin(admin.ModelAdmin):
+class DeclaredPermissions:
+    """Django's permission hooks, each asking the admin's one `_allowed(request, action, obj)`."""
+
+    def has_module_permission(self, request):
+        return self._allowed(request, "view")
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, "view", obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request, "add")
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, "delete", obj)
+
+
+class OperatorOnlyAdmin(DeclaredPermissions, admin.ModelAdmin):
     """Platform rows (no tenant: terms versions, retention defaults, sweeper runs, support staff,
     accounts). The operator may do what `operator_can` says; nobody else anything, except that
     `tenant_admin_can = ("view",)` lets tenant admins read (never write) a platform default."""
@@ -55,20 +74,6 @@ class OperatorOnlyAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         return queryset if self._allowed(request, "view") else queryset.none()
 
-    def has_module_permission(self, request):
-        return self._allowed(request, "view")
-
-    def has_view_permission(self, request, obj=None):
-        return self._allowed(request, "view", obj)
-
-    def has_add_permission(self, request):
-        return self._allowed(request, "add")
-
-    def has_change_permission(self, request, obj=None):
-        return self._allowed(request, "change", obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._allowed(request, "delete", obj)
 
 
 class OperatorOnlyInline(admin.TabularInline):
@@ -93,7 +98,7 @@ class OperatorOnlyInline(admin.TabularInline):
         return self._allowed(request, "delete", obj)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class TenantScopedAdmin(DeclaredPermissions, admin.ModelAdmin):
     """Every admin of a tenant-owned model derives from this (check sightguard.E201).
 
     Rows come from scoping.tenant_scope: the operator's are every tenant's, a tenant admin's the
@@ -148,20 +153,6 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return False
         return obj is None or self.support_rows(request, self.model._default_manager.filter(pk=obj.pk)).exists()
 
-    def has_module_permission(self, request):
-        return self._allowed(request, "view")
-
-    def has_view_permission(self, request, obj=None):
-        return self._allowed(request, "view", obj)
-
-    def has_add_permission(self, request):
-        return self._allowed(request, "add")
-
-    def has_change_permission(self, request, obj=None):
-        return self._allowed(request, "change", obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._allowed(request, "delete", obj)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects with "does not exist"; a plain 404 says the same for every id.
