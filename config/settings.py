@@ -265,13 +265,14 @@ CELERY_TIMEZONE = "UTC"
 
 # With Redis, one cache for every process (gunicorn workers, Celery workers): DRF's throttles
 # (PUBLIC_THROTTLE_RATE) then count per client across processes and restarts. The embedded default
-# keeps a per-process cache. It shares the broker's Redis database (its keys carry a prefix and never
-# meet Celery's), so nothing may call cache.clear(): that flushes the whole database, queues included.
-if REDIS_URL:
+# keeps a per-process cache. CACHE_URL (default REDIS_URL) may name another Redis database, so that a
+# cache.clear() can never flush the broker's queues.
+CACHE_URL = env("CACHE_URL") or REDIS_URL
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "sightguard",
             # A Redis that stops answering fails the request in seconds rather than hanging a worker.
             "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},

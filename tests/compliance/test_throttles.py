@@ -28,12 +28,14 @@ print(" ".join("allowed" if PublicIntakeThrottle().allow_request(request, None) 
 """
 
 
-def count(address: str, requests: int, *, redis_url: str | None) -> list[str]:
+def count(address: str, requests: int, *, redis_url: str | None, cache_url: str | None = None) -> list[str]:
     """In a new process: the cache backend's class, then each request's fate."""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_URL")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", PUBLIC_THROTTLE_RATE="3/hour")
     if redis_url:
         env["REDIS_URL"] = redis_url
+    if cache_url:
+        env["CACHE_URL"] = cache_url
     result = subprocess.run(
         [sys.executable, "-c", COUNT, address, str(requests)],
         cwd=ROOT,
@@ -73,3 +75,20 @@ def test_two_processes_share_one_count_in_redis(address):
 def test_without_redis_each_process_counts_alone(address):
     assert count(address, 2, redis_url=None) == ["LocMemCache", "allowed", "allowed"]
     assert count(address, 2, redis_url=None) == ["LocMemCache", "allowed", "allowed"]
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set (.ci/run sets it)")
+def test_a_cache_url_keeps_the_counts_out_of_the_brokers_database(address):
+    import redis
+
+    broker = redis.Redis.from_url(REDIS_URL)
+    cache_url = REDIS_URL.rsplit("/", 1)[0] + "/" + str((broker.connection_pool.connection_kwargs.get("db", 0) + 1) % 16)
+    cache = redis.Redis.from_url(cache_url)
+    try:
+        assert count(address, 2, redis_url=REDIS_URL, cache_url=cache_url) == ["RedisCache", "allowed", "allowed"]
+        assert count(address, 2, redis_url=REDIS_URL, cache_url=cache_url) == ["RedisCache", "allowed", "throttled"]
+        assert list(broker.scan_iter(f"*throttle_public_{address}")) == []
+        assert len(list(cache.scan_iter(f"*throttle_public_{address}"))) == 1
+    finally:
+        for key in cache.scan_iter(f"*throttle_public_{address}"):
+            cache.delete(key)
