@@ -99,10 +99,6 @@ def category_of(obj_or_model) -> str | None:
     return DATA_MAP.category_of(obj_or_model)
 
 
-def tenant_id_of(obj) -> int | None:
-    return scoping.tenant_id_of(obj)
-
-
 def live_grants(user, *, tenant_id: int | None = None, now: datetime | None = None) -> list[AccessRequest]:
     """The approved, unexpired requests of an active support account (none for anyone else)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -128,7 +124,7 @@ def can_see_content(*, user, obj, category: str | None = None, now: datetime | N
     The tenant's own people are the customer and see it; anyone else (support staff, the operator)
     only under a live grant of that tenant whose scope names the object or covers the category.
     """
-    tenant_id = tenant_id_of(obj)
+    tenant_id = scoping.tenant_id_of(obj)
     if tenant_id is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if Membership.objects.filter(user_id=user.pk, tenant_id=tenant_id).exists():

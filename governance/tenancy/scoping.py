@@ -49,14 +49,6 @@ def tenant_id_of(obj: Model) -> int | None:
     return getattr(obj, f"{steps[-1]}_id", None)
 
 
-def for_tenant(queryset: QuerySet, tenant: Tenant | None) -> QuerySet:
-    """The rows of one tenant (an API request's); nothing when there is no tenant."""
-    path = tenant_path(queryset.model)
-    if tenant is None or path is None:
-        return queryset.none()
-    return queryset.filter(**{path: tenant.pk})
-
-
 @dataclass(frozen=True)
 class TenantScope:
     """What one actor may see. `tenant_ids`: tenants whose rows are all visible (tenant admin, API
