@@ -4,6 +4,7 @@ Settings never create files; `make` runs this before anything needs the keys. Ne
 with DEBUG off the settings refuse these keys.
 """
 
+import base64
 import json
 import secrets
 import sys
@@ -21,6 +22,7 @@ def ensure_development_keys(*, path: Path) -> bool:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     path.touch(mode=0o600)
     path.write_text(json.dumps(keys))

@@ -5,6 +5,8 @@ offline vision provider) with development keys generated once into var/dev-keys.
 DEBUG off, start-up refuses those development keys.
 """
 
+import base64
+import hashlib
 import json
 import os
 from datetime import timedelta
@@ -47,7 +49,7 @@ DEV_KEYS_FILE = VAR_DIR / "dev-keys.json"
 # Generated development keys (these, OpenDSR's signing key) are allowed only while DEBUG is on.
 ALLOW_DEVELOPMENT_KEYS = DEBUG
 DEVELOPMENT_KEYS_IN_USE = sorted(
-    name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY") if not env(name)
+    name for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "AUDIT_SIGNING_KEY") if not env(name)
 )
 if DEVELOPMENT_KEYS_IN_USE and not DEBUG:
     raise ImproperlyConfigured(
@@ -66,6 +68,13 @@ SECRET_KEY = env("SECRET_KEY") or _dev["SECRET_KEY"]
 # A comma-separated list: the first key encrypts, every key decrypts (rotation by re-saving).
 FIELD_ENCRYPTION_KEY = (env("FIELD_ENCRYPTION_KEY") or _dev["FIELD_ENCRYPTION_KEY"]).split(",")
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY") or _dev["BLIND_INDEX_KEY"]
+# Base64 of the 32-byte Ed25519 seed that signs the audit logs' checkpoints; it never lives in the
+# database. A key file written before this key existed gets one derived from its SECRET_KEY.
+AUDIT_SIGNING_KEY = (
+    env("AUDIT_SIGNING_KEY")
+    or _dev.get("AUDIT_SIGNING_KEY")
+    or base64.b64encode(hashlib.sha256(b"audit:" + SECRET_KEY.encode()).digest()).decode()
+)
 
 ALLOWED_HOSTS = [h for h in (env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o]
@@ -254,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.resume_stalled_requests",
         "schedule": timedelta(minutes=5),
     },
+    "seal the audit logs and sign their checkpoints": {
+        "task": "governance.seal_audit_logs",
+        "schedule": timedelta(seconds=env_int("AUDIT_SEAL_SECONDS", 10)),
+        "options": {"expire_seconds": 30},
+    },
     "re-send lost protocol status callbacks": {
         "task": "compliance.resend_lost_callbacks",
         "schedule": timedelta(minutes=5),
@@ -290,6 +304,16 @@ S3_SSE = env("S3_SSE") or "AES256"  # or "aws:kms" with S3_SSE_KMS_KEY_ID
 S3_SSE_KMS_KEY_ID = env("S3_SSE_KMS_KEY_ID")
 LOCAL_OBJECT_ROOT = Path(env("LOCAL_OBJECT_ROOT") or VAR_DIR / "objects")
 MAX_LINK_SECONDS = 3600
+
+# --- audit logs ------------------------------------------------------------------------------------
+
+# Each log's origin (the checkpoints' first line) is <AUDIT_ORIGIN>/<tenant id> or <AUDIT_ORIGIN>/platform,
+# fixed when the log is created; the signing key's name in the notes is AUDIT_KEY_NAME.
+AUDIT_ORIGIN = env("AUDIT_ORIGIN") or SITE_URL.split("://", 1)[-1] + "/audit"
+AUDIT_KEY_NAME = env("AUDIT_KEY_NAME") or AUDIT_ORIGIN
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 10)  # beat seals and signs this often
+AUDIT_CHECKPOINT_COPY_DAYS = env_int("AUDIT_CHECKPOINT_COPY_DAYS", 3650)  # object-store copies, Object Lock
+AUDIT_OBJECT_LOCK_MODE = env("AUDIT_OBJECT_LOCK_MODE") or "COMPLIANCE"  # or GOVERNANCE
 
 # --- data-subject request protocols (DRP, OpenDSR) ---------------------------------------------------
 

@@ -113,6 +113,8 @@ for _category, _purposes, _description in (
      "Cleaned search images kept for you. The files are not in this archive; only one-hour links reach them."),
     (Category.EXPORT_ARCHIVES, (Purpose.EXPORT_ARCHIVE,),
      "Your earlier exports: when, and when deleted."),
+    (Category.AUDIT_EVENTS, (Purpose.AUDIT_CHECKPOINT,),
+     "Copies of the audit logs' signed checkpoints (no person)."),
 ):
     declare(
         StoredObject,
@@ -127,7 +129,8 @@ for _category, _purposes, _description in (
         content=(BUCKET_OBJECT,),
     )
 
-# The chain is platform-wide; retention prunes it only as a prefix (governance.retention.enforce).
+# Retention prunes each log only as a whole sealed prefix, announced in a signed checkpoint
+# (governance.audit.prune, called from governance.retention.enforce).
 declare(
     AuditEvent,
     category=Category.AUDIT_EVENTS,

@@ -5,6 +5,7 @@ PeriodicTask rows refer to it, so it must not change when a module moves."""
 
 from celery import shared_task
 
+from governance import audit
 from governance.errors import SightguardError
 from governance.retention import enforce
 from governance.storage import sweeper
@@ -40,3 +41,10 @@ def enforce_retention() -> int | None:
             return None  # the previous hour's run is still going; it will finish the work
         raise
     return report.run.pk
+
+
+@shared_task(name="governance.seal_audit_logs", acks_late=True, soft_time_limit=240, time_limit=300)
+def seal_audit_logs() -> int:
+    """Celery beat, every AUDIT_SEAL_SECONDS: new events get their leaves, grown logs a signed
+    checkpoint. Idempotent; gives way to a sealer already running."""
+    return audit.seal(wait=False).sealed

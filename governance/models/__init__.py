@@ -1,6 +1,15 @@
 """Governance models, one module per concept; imported here so Django finds them under governance.models."""
 
-from .audit import AuditEvent, AuditHead, AuditQuerySet
+from .audit import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditLeaf,
+    AuditLog,
+    AuditNode,
+    AuditPrune,
+    AuditQuerySet,
+    AuditSealState,
+)
 from .consent import (
     ConsentOverview,
     ConsentQuerySet,
@@ -34,7 +43,12 @@ __all__ = [
     "KeyCanary",
     "AuditQuerySet",
     "AuditEvent",
-    "AuditHead",
+    "AuditCheckpoint",
+    "AuditLeaf",
+    "AuditLog",
+    "AuditNode",
+    "AuditPrune",
+    "AuditSealState",
     "StoredObject",
     "IssuedLink",
     "SweepRun",

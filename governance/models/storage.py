@@ -16,6 +16,7 @@ class StoredObject(models.Model):
         RETAINED_IMAGE = "retained_image", "Retained cleaned image"
         EXPORT_ARCHIVE = "export_archive", "Export archive"
         SUPPORT_VIEW = "support_view", "Support view"
+        AUDIT_CHECKPOINT = "audit_checkpoint", "Audit checkpoint"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

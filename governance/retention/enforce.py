@@ -289,7 +289,7 @@ def _enforce_one(work: _Pass, target: Declaration, tenant_id) -> None:
         work.note(target, tenant_id, rule, note)
         return
     cutoff = work.now - rule.max_age
-    if target.category == Category.AUDIT_EVENTS:
+    if target.category == Category.AUDIT_EVENTS and target.model._meta.label == "governance.AuditEvent":
         _prune_audit(work, target, rule, cutoff)
         return
     fast = not work.dry_run and rule.action == RetentionAction.DELETE and _fast_delete_ok(target)
@@ -322,56 +322,44 @@ def _enforce_one(work: _Pass, target: Declaration, tenant_id) -> None:
 
 
 def _prune_audit(work: _Pass, target: Declaration, rule: Rule, cutoff: datetime) -> None:
-    """Drop the oldest audit rows (a prefix of the chain) and move the chain's anchor past them.
+    """Prune each audit log's oldest events as one whole sealed prefix (governance.audit.prune).
 
-    The chain is platform-wide, so only a prefix may go: pruning stops at the first row that is
-    young enough, or belongs to a tenant under a legal hold, or is itself held. On PostgreSQL the
-    append-only trigger lets the DELETE through only with sightguard.audit_prune set in this
-    transaction (governance/migrations/0002).
+    A log's prefix stops at the first event that is young enough, is itself held, or lies past the
+    log's newest signed checkpoint; a tenant under a legal hold keeps its whole log. The leaf hashes
+    stay, and the signed checkpoint issued with the prune says which range went and why.
     """
-    from governance.models import AuditEvent, AuditHead
+    from governance.models import AuditEvent, AuditLeaf, AuditLog
 
-    row = work.rows.get((target.name, None))
-    cursor = int(row.cursor) if row is not None and row.cursor else 0
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    while True:
-        held = work.holds()
-        held_ids = {int(i) for i in held.object_ids_any_tenant(AuditEvent) if str(i).isdigit()}
-        with transaction.atomic():
-            if not work.dry_run:
-                AuditHead.objects.select_for_update().get(pk=1)  # no append while the anchor moves
-            batch = list(
-                AuditEvent.objects.filter(id__gt=cursor)
-                .order_by("id")
-                .values_list("id", "created_at", "tenant_id", "hash")[: work.batch_size]
+    audit.seal()  # what is committed gets its leaves and a checkpoint first
+    held = work.holds()
+    held_ids = {int(i) for i in held.object_ids_any_tenant(AuditEvent) if str(i).isdigit()}
+    for log in AuditLog.objects.order_by("pk"):
+        if held.tenant_is_held(log.tenant_id):
+            continue
+        newest = audit.newest_checkpoint(log=log)
+        limit = newest.size if newest else 0
+        below = log.pruned_below
+        while below < limit:
+            chunk = list(
+                AuditLeaf.objects.filter(log=log, index__gte=below, index__lt=min(limit, below + work.batch_size))
+                .order_by("index").values_list("index", "event_id")
             )
-            prefix = []
-            for event_id, created_at, tenant_id, event_hash in batch:
-                if created_at >= cutoff or held.tenant_is_held(tenant_id) or event_id in held_ids:
-                    break
-                prefix.append((event_id, event_hash))
-            if not prefix:
-                work.finish_target(target, None)
-                return
-            last_id, last_hash = prefix[-1]
-            if not work.dry_run:
-                with connection.cursor() as c:
-                    if connection.vendor == "postgresql":
-                        c.execute("SET LOCAL sightguard.audit_prune = 'on'")
-                    c.execute(f"DELETE FROM {table} WHERE id <= %s", [last_id])
-                    if connection.vendor == "postgresql":
-                        c.execute("SET LOCAL sightguard.audit_prune = 'off'")
-                AuditHead.objects.filter(pk=1).update(anchor_hash=last_hash)
-            ids = [i for i, _ in prefix]
-            row = work.record(target, None, rule, ids, len(ids))
+            created = dict(AuditEvent.objects.filter(id__in=[e for _, e in chunk]).values_list("id", "created_at"))
+            stop = next((i for i, e in chunk if e in held_ids or created.get(e, cutoff) >= cutoff), None)
+            below = stop if stop is not None else chunk[-1][0] + 1
+            if stop is not None or not chunk:
+                break
+        count = below - log.pruned_below
+        if count <= 0:
+            continue
+        with transaction.atomic():
+            done = count if work.dry_run else audit.prune(log=log, below=below, reason="retention")
+            row = work.record(target, None, rule, [below], done)
             work.renew_lease()
-        cursor = last_id
         if work.progress:
-            work.progress(Category.AUDIT_EVENTS, len(ids))
-        batch_committed.send(sender=RetentionProgress, progress=row, ids=ids)
-        if len(prefix) < len(batch) or len(batch) < work.batch_size:
-            work.finish_target(target, None)
-            return
+            work.progress(Category.AUDIT_EVENTS, done)
+        batch_committed.send(sender=RetentionProgress, progress=row, ids=[below])
+    work.finish_target(target, None)
 
 
 def _finish(run: RetentionRun, errors: list, started: float, actor) -> RunReport:

@@ -28,6 +28,7 @@ PREFIXES = {
     StoredObject.Purpose.EXPORT_ARCHIVE: "tmp/exports/",
     StoredObject.Purpose.SUPPORT_VIEW: "tmp/support/",
     StoredObject.Purpose.RETAINED_IMAGE: "retained/images/",
+    StoredObject.Purpose.AUDIT_CHECKPOINT: "audit/checkpoints/",
 }
 TEMPORARY_PREFIX = "tmp/"
 LOCAL_LINK_SALT = "sightguard.objectstore.local-link"
@@ -57,8 +58,25 @@ class S3Backend:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.S3_SSE_KMS_KEY_ID}
         return {"ServerSideEncryption": settings.S3_SSE}
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **self._encryption())
+    def put(self, key: str, data: bytes, content_type: str, *, lock_until: datetime | None = None) -> None:
+        extra = self._encryption()
+        if lock_until is not None and self.object_lock_enabled():
+            extra.update(ObjectLockMode=settings.AUDIT_OBJECT_LOCK_MODE, ObjectLockRetainUntilDate=lock_until)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
+
+    @functools.cached_property
+    def _object_lock(self) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            config = self.client.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
+        except ClientError:
+            return False
+        return config.get("ObjectLockEnabled") == "Enabled"
+
+    def object_lock_enabled(self) -> bool:
+        """Whether the bucket was created with Object Lock (only then can a put carry a retention)."""
+        return self._object_lock
 
     def put_file(self, key: str, fileobj, content_type: str) -> None:
         self.client.upload_fileobj(
@@ -113,7 +131,7 @@ class LocalBackend:
             raise ValueError("object key escapes the store")
         return path
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, lock_until: datetime | None = None) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(self.cipher.encrypt(data))
@@ -166,15 +184,18 @@ def put(
     lifetime: timedelta,
     tenant=None,
     subject_index: str = "",
+    lock: bool = False,
 ) -> StoredObject:
     """Record, then write an object. If the write fails, no record stays behind.
 
     A temporary object's lifetime is capped at MAX_LINK_SECONDS (one hour) whatever is asked:
-    the sweeper deletes it when that hour is over.
+    the sweeper deletes it when that hour is over. `lock`: under Object Lock until its deadline
+    where the bucket has Object Lock (the local store has none).
     """
+    lock_until = timezone.now() + lifetime if lock else None
     return _record_and_write(
         purpose=purpose, size=len(data), content_type=content_type, lifetime=lifetime, tenant=tenant,
-        subject_index=subject_index, write=lambda key: backend().put(key, data, content_type),
+        subject_index=subject_index, write=lambda key: backend().put(key, data, content_type, lock_until=lock_until),
     )
 
 

@@ -20,6 +20,7 @@ TASKS = {
     "governance.enforce_retention",
     "governance.expire_support_requests",
     "governance.notify_access_request",
+    "governance.seal_audit_logs",
     "governance.sweep_objects",
     "search.describe_job",
     "search.prepare_job",

@@ -25,15 +25,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def audit_head(transactional_db):
-    """Transactional tests flush every table, the audit chain's head row (made by a migration) too."""
-    from governance.audit import GENESIS_HASH
-    from governance.models import AuditHead
-
-    AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH, "anchor_hash": GENESIS_HASH})
-
-
 def submit(page, selector="input[name=_save]"):
     with page.expect_navigation():
         page.click(selector)
@@ -51,7 +42,7 @@ def sign_in(browser, base, email, password):
     return page
 
 
-def test_support_asks_admin_approves_support_reads_grant_expires(audit_head, live_server, alice, bob, settings, monkeypatch):
+def test_support_asks_admin_approves_support_reads_grant_expires(transactional_db, live_server, alice, bob, settings, monkeypatch):
     from django.db import connections
     from playwright.sync_api import sync_playwright
 

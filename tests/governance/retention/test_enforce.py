@@ -17,7 +17,6 @@ from governance.errors import SightguardError
 from governance.models import (
     AccessRequest,
     AuditEvent,
-    AuditHead,
     LegalHold,
     RetentionPolicy,
     RetentionProgress,
@@ -385,20 +384,22 @@ def test_every_category_ships_with_an_explained_default():
 # --- the audit log -------------------------------------------------------------------------------
 
 
-def test_pruning_the_audit_log_keeps_the_chain_verifiable(acme, globex):
+def test_pruning_removes_whole_sealed_prefixes_and_says_so_in_a_signed_checkpoint(acme, globex):
     RetentionPolicy.objects.filter(category="audit_events").update(enabled=True, max_age=timedelta(days=365))
     for n in range(5):
         audit.record(action="test.old", tenant=acme, metadata={"n": n})
     cutoff = timezone.now()
     for n in range(3):
         audit.record(action="test.young", tenant=globex, metadata={"n": n})
-    old_count = AuditEvent.objects.filter(created_at__lt=cutoff).count()
-    last_old = AuditEvent.objects.filter(created_at__lt=cutoff).order_by("id").last()
+    old = AuditEvent.objects.filter(created_at__lt=cutoff)
+    old_count, acme_old = old.count(), old.filter(tenant=acme).count()
     report = enforce.enforce(now=cutoff + timedelta(days=365), category="audit_events", batch_size=4)
     assert not AuditEvent.objects.filter(created_at__lt=cutoff).exists()
     assert AuditEvent.objects.filter(action="test.young").count() == 3
-    assert AuditHead.objects.get().anchor_hash == last_old.hash
     assert report.counts["audit_events"] == {"platform": {"deleted": old_count}}
+    log = audit.log_for(tenant=acme)
+    assert log.pruned_below == acme_old
+    assert f"pruned 0 {acme_old} retention" in audit.newest_checkpoint(log=log).note
     assert audit.verify_chain().ok
 
 
@@ -406,20 +407,22 @@ def test_outside_a_prune_the_database_still_refuses_audit_deletes(acme):
     from django.db import DatabaseError, connection, transaction
 
     if connection.vendor != "postgresql":
-        pytest.skip("the append-only trigger exists on PostgreSQL only (SQLite relies on the ORM guard and the chain)")
+        pytest.skip("the append-only trigger exists on PostgreSQL only (SQLite relies on the ORM guard and the checkpoints)")
+    audit.seal()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+        c.execute("SET LOCAL sightguard.audit_prune = 'on'")  # the old switch opens nothing
         c.execute("DELETE FROM governance_auditevent")
 
 
-def test_audit_pruning_stops_at_a_held_tenant_and_only_a_prefix_goes(acme, globex):
+def test_audit_pruning_leaves_a_held_tenants_log_whole(acme, globex):
     RetentionPolicy.objects.filter(category="audit_events").update(enabled=True, max_age=timedelta(days=365))
-    first_globex = AuditEvent.objects.filter(tenant=globex).order_by("id").first()  # after all of acme's set-up
+    globex_events = AuditEvent.objects.filter(tenant=globex).count()
     audit.record(action="test.after", tenant=acme)
     holds.set_hold(tenant=globex, scope="tenant", reason="regulator", actor=None)
     enforce.enforce(now=timezone.now() + timedelta(days=400), category="audit_events")
-    assert AuditEvent.objects.order_by("id").first().pk == first_globex.pk
-    assert not AuditEvent.objects.filter(tenant=acme, id__lt=first_globex.pk).exists()
-    assert AuditEvent.objects.filter(action="test.after").exists()  # past the held row: only a prefix goes
+    assert AuditEvent.objects.filter(tenant=globex).count() >= globex_events
+    assert audit.log_for(tenant=globex).pruned_below == 0
+    assert not AuditEvent.objects.filter(tenant=acme, action="test.after").exists()
     assert audit.verify_chain().ok
 
 
