@@ -228,10 +228,14 @@ def _erase_objects(request, state, snapshot) -> None:
     """Batched bucket deletes (delete_objects, 1000 keys), then the records closed and anonymised."""
     unheld = _not_held(_subject_objects(request), request.tenant_id, snapshot, state["kept"])
     prefixes = sorted(set(objectstore.PREFIXES.values()), key=len, reverse=True)
-    for keys in objectstore.delete_matching(unheld, reason="erasure", batch=OBJECT_BATCH):
-        for key in keys:
+    for batch in objectstore.delete_matching(unheld, reason="erasure", batch=OBJECT_BATCH):
+        for key in batch.keys:
             prefix = next((p for p in prefixes if key.startswith(p)), "other/")
             state["objects"][prefix] = state["objects"].get(prefix, 0) + 1
+        state.setdefault("erased_keys", []).extend(batch.keys)
+        for key in batch.locked:
+            prefix = next((p for p in prefixes if key.startswith(p)), "other/")
+            state.setdefault("locked", {})[prefix] = state.setdefault("locked", {}).get(prefix, 0) + 1
 
 
 def _finish(request, state) -> None:
@@ -246,6 +250,8 @@ def _finish(request, state) -> None:
         "finished_at": now.isoformat(),
         "deleted_or_anonymised": state["counts"],
         "bucket_objects_deleted": state["objects"],
+        # Versions the bucket refuses to delete (Object Lock): still readable, never counted as deleted.
+        "bucket_objects_locked": state.get("locked", {}),
         "kept": state["kept"],
         "legal_hold": held or None,
     }
