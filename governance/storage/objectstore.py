@@ -381,6 +381,30 @@ def delete_matching(queryset, *, reason: str, batch: int = 1000) -> Iterator[Del
             return
 
 
+def remaining_versions(keys: Iterable[str]) -> dict[str, int]:
+    """How many versions or delete markers the bucket still holds under each of `keys` (listed, not assumed).
+
+    Keys sharing a folder are checked with one listing of that folder when there are many of them,
+    one listing per key otherwise (a tenant's folder may hold far more than one subject's keys).
+    """
+    store = backend()
+    groups: dict[str, list[str]] = {}
+    for key in dict.fromkeys(keys):
+        groups.setdefault(key.rsplit("/", 1)[0] + "/", []).append(key)
+    found: dict[str, int] = {}
+    for folder, members in groups.items():
+        wanted = set(members)
+        listings = [folder] if len(members) > VERIFY_PER_KEY_UP_TO else members
+        for prefix in listings:
+            for version in store.versions(prefix):
+                if version.key in wanted:
+                    found[version.key] = found.get(version.key, 0) + 1
+    return found
+
+
+VERIFY_PER_KEY_UP_TO = 50
+
+
 def link(obj: StoredObject, *, actor, seconds: int = settings.MAX_LINK_SECONDS) -> str:
     """A presigned download link, capped at MAX_LINK_SECONDS whatever is asked; recorded and audited."""
     seconds = max(1, min(int(seconds), settings.MAX_LINK_SECONDS))
