@@ -18,9 +18,13 @@ Legal holds: a tenant or subject hold stops the erasure: the request is denied o
 object holds keep the held rows and objects (counted in the proof as kept, named in the e-mail).
 """
 
+import functools
+import logging
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models, transaction
@@ -34,11 +38,12 @@ from governance.models import StoredObject
 from governance.retention import holds
 from governance.storage import objectstore
 
-from . import mail
+from . import erasure_ledger, mail
 from .models import DataSubjectRequest, DenialReason, ErasureSuppression
 from .requests import set_status
 
 Status = DataSubjectRequest.Status
+log = logging.getLogger(__name__)
 OBJECT_BATCH = 1000
 LEASE = timedelta(minutes=10)
 GROUP_SECONDS = 1.0
@@ -228,10 +233,15 @@ def _erase_objects(request, state, snapshot) -> None:
     """Batched bucket deletes (delete_objects, 1000 keys), then the records closed and anonymised."""
     unheld = _not_held(_subject_objects(request), request.tenant_id, snapshot, state["kept"])
     prefixes = sorted(set(objectstore.PREFIXES.values()), key=len, reverse=True)
-    for keys in objectstore.delete_matching(unheld, reason="erasure", batch=OBJECT_BATCH):
-        for key in keys:
+    for batch in objectstore.delete_matching(unheld, reason="erasure", batch=OBJECT_BATCH):
+        for key in batch.keys:
             prefix = next((p for p in prefixes if key.startswith(p)), "other/")
             state["objects"][prefix] = state["objects"].get(prefix, 0) + 1
+        state.setdefault("erased_keys", []).extend(batch.keys)
+        state.setdefault("locked_keys", []).extend(batch.locked)
+        for key in batch.locked:
+            prefix = next((p for p in prefixes if key.startswith(p)), "other/")
+            state.setdefault("locked", {})[prefix] = state.setdefault("locked", {}).get(prefix, 0) + 1
 
 
 def _finish(request, state) -> None:
@@ -246,10 +256,17 @@ def _finish(request, state) -> None:
         "finished_at": now.isoformat(),
         "deleted_or_anonymised": state["counts"],
         "bucket_objects_deleted": state["objects"],
+        # Versions the bucket refuses to delete (Object Lock): still readable, never counted as deleted.
+        "bucket_objects_locked": state.get("locked", {}),
         "kept": state["kept"],
         "legal_hold": held or None,
+        "verification": None if held else verify(request=request, state=state),
     }
     if not held:
+        # Outside the database, before this transaction commits: a failed write rolls the close back.
+        erasure_ledger.append(erasure_ledger.Entry(
+            tenant_id=request.tenant_id, tenant_slug=request.tenant.slug, subject_index=request.subject_index,
+            reference=request.reference, erased_at=now.isoformat()))
         ErasureSuppression.objects.bulk_create(
             [ErasureSuppression(tenant_id=request.tenant_id, subject_index=request.subject_index, request=request)],
             ignore_conflicts=True,
@@ -271,7 +288,106 @@ def _finish(request, state) -> None:
         transaction.on_commit(lambda: mail.erasure_done(request=request, to=email, partly_held=partly_held))
     audit.record(action="privacy_request.erased", actor="system:erasure", tenant=request.tenant_id, target=request,
                  metadata={"rows": sum(sum(v.values()) for v in state["counts"].values()),
-                           "objects": sum(state["objects"].values()), "legal_hold": held or None})
+                           "objects": sum(state["objects"].values()), "legal_hold": held or None,
+                           "verified": None if held else proof["verification"]["passed"]})
+
+
+def verify(*, request, state: dict) -> dict:
+    """Check the proof's claims against storage, after the work: every version under the erased keys
+    is listed (none may be left; locked ones are reported apart), and every path of the data map is
+    queried again for the subject's rows (none may be left but those the proof says were kept)."""
+    erased, locked = state.get("erased_keys", []), set(state.get("locked_keys", []))
+    remaining = objectstore.remaining_versions([*erased, *locked])
+    versions_left = sum(n for key, n in remaining.items() if key not in locked)
+    rows_left = subject_rows_left(tenant_id=request.tenant_id, subject_index=request.subject_index,
+                                  request_pk=request.pk, kept=state["kept"])
+    return {
+        "checked_at": timezone.now().isoformat(),
+        "object_keys_checked": len(erased) + len(locked),
+        "object_versions_left": versions_left,
+        "locked_versions_left": sum(n for key, n in remaining.items() if key in locked),
+        "rows_left": rows_left,
+        "passed": versions_left == 0 and not rows_left,
+    }
+
+
+def subject_rows_left(*, tenant_id, subject_index: str, request_pk, kept: dict) -> dict[str, int]:
+    """Per declaration, the subject's rows an erasure would still delete or anonymise, beyond the
+    `kept` counts ({label: {reason: n}}); an account that is a member elsewhere is not counted."""
+    left_over: dict[str, int] = {}
+    for entry in DATA_MAP.subject_declarations():
+        if entry.model is StoredObject:
+            continue  # objects are checked in the bucket (and by _subject_objects)
+        rows = DATA_MAP.rows(entry, tenant_id=tenant_id, subject_index=subject_index)
+        if entry.model is DataSubjectRequest:
+            rows = rows.exclude(pk=request_pk)
+        if entry.model._meta.label == settings.AUTH_USER_MODEL:
+            elsewhere = entry.model.memberships.rel.related_model.objects.exclude(tenant_id=tenant_id)
+            rows = rows.exclude(pk__in=elsewhere.values("user_id"))
+        if entry.erasure == ANONYMISE:
+            fields = list(entry.anonymise)
+            expected = tuple(entry.anonymise[f] for f in fields)
+            left = sum(1 for values in rows.values_list(*fields) if tuple(values) != expected)
+        else:
+            left = rows.count()
+        left -= sum(v for reason, v in kept.get(entry.label, {}).items() if reason != "member_elsewhere")
+        if left > 0:
+            left_over[entry.name] = left
+    return left_over
+
+
+@dataclass(frozen=True)
+class Replayed:
+    reference: str
+    tenant: str
+    outcome: str  # reapplied | up_to_date | tenant_absent | held
+    rows: int = 0
+    objects: int = 0
+
+
+def replay(*, entry: erasure_ledger.Entry) -> Replayed:
+    """Re-apply one ledger entry to a database that does not reflect it (restored from a backup):
+    the subject's rows and objects are erased again, the suppression and the closed, blanked request
+    record put back. Does nothing when the database already reflects it. One transaction."""
+    from governance.models import Tenant
+
+    done = functools.partial(Replayed, entry.reference, entry.tenant_slug)
+    with transaction.atomic():
+        if not Tenant.objects.filter(pk=entry.tenant_id).exists():
+            return done("tenant_absent")
+        request = DataSubjectRequest.objects.select_for_update().filter(
+            tenant_id=entry.tenant_id, reference=entry.reference).first()
+        subject = SimpleNamespace(tenant_id=entry.tenant_id, subject_index=entry.subject_index,
+                                  pk=request.pk if request else None)
+        snapshot = holds.Snapshot()
+        if _hold(subject, snapshot):
+            return done("held")
+        closed = request is None or (request.status == Status.FULFILLED and request.email == "")
+        if (closed and is_suppressed(tenant_id=entry.tenant_id, subject_index=entry.subject_index)
+                and not _subject_objects(subject).exists()
+                and not subject_rows_left(tenant_id=entry.tenant_id, subject_index=entry.subject_index,
+                                          request_pk=subject.pk, kept={})):
+            return done("up_to_date")
+        state = {"counts": {}, "objects": {}, "kept": {}}
+        for kind, step in Plan().steps:
+            if kind == "objects":
+                _erase_objects(subject, state, snapshot)
+            else:
+                _erase_entry(subject, step, kind, state, snapshot)
+        ErasureSuppression.objects.bulk_create(
+            [ErasureSuppression(tenant_id=entry.tenant_id, subject_index=entry.subject_index, request=request)],
+            ignore_conflicts=True,
+        )
+        if request is not None and not closed:
+            DataSubjectRequest.objects.filter(pk=request.pk).update(
+                status=Status.FULFILLED, email="", closed_at=request.closed_at or timezone.now(), lease_until=None,
+                progress_done=request.progress_total)
+        rows = sum(sum(v.values()) for v in state["counts"].values())
+        objects = sum(state["objects"].values())
+        audit.record(action="privacy_request.erasure_replayed", actor="system:replay", tenant=entry.tenant_id,
+                     target=request, metadata={"reference": entry.reference, "rows": rows, "objects": objects,
+                                               "erased_at": entry.erased_at})
+    return done("reapplied", rows, objects)
 
 
 def is_suppressed(*, tenant_id, subject_index: str) -> bool:
@@ -289,7 +405,21 @@ def flag_return(*, tenant_id, subject_index: str) -> bool:
         flagged = ErasureSuppression.objects.filter(
             tenant_id=tenant_id, subject_index=subject_index
         ).update(returned_at=timezone.now())
+        source = "database"
+        if not flagged and _in_ledger(tenant_id=tenant_id, subject_index=subject_index):
+            # The database was restored from before the erasure: the ledger still knows.
+            ErasureSuppression.objects.create(tenant_id=tenant_id, subject_index=subject_index,
+                                              returned_at=timezone.now())
+            flagged, source = 1, "ledger"
         if flagged:
             audit.record(action="privacy.erased_identity_returned", actor="system", tenant=tenant_id,
-                         metadata={"suppressions": flagged})
+                         metadata={"suppressions": flagged, "source": source})
     return bool(flagged)
+
+
+def _in_ledger(*, tenant_id, subject_index: str) -> bool:
+    try:
+        return bool(erasure_ledger.read_all(tenant_id=tenant_id, subject_index=subject_index))
+    except erasure_ledger.LedgerUnreadable as exc:
+        log.warning("erasure ledger not readable while checking a returning member: %s", exc.code)
+        return False

@@ -111,3 +111,29 @@ def tenant_scoping_check(app_configs=None, **kwargs):
     from django.contrib import admin
 
     return admin_scoping_errors(site=admin.site) + api_scoping_errors(urlpatterns=get_resolver().url_patterns)
+
+
+@register(deploy=True)
+def bucket_versions_check(app_configs=None, **kwargs):
+    """`check --deploy`: a versioned bucket without the rules that end old versions keeps erased bytes."""
+    if not settings.S3_BUCKET:
+        return []
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from governance.storage import bucket, objectstore
+
+    store = objectstore.backend()
+    try:
+        found = bucket.state(store.client, store.bucket)
+    except (BotoCoreError, ClientError) as exc:
+        return [CheckWarning(f"Could not read the bucket's versioning and lifecycle: {type(exc).__name__}.",
+                             id="sightguard.W011")]
+    return [
+        CheckWarning(
+            f"THE BUCKET IS VERSIONED ({found['versioning']}) WITH {problem.upper()}: deleted objects may stay "
+            "readable by version id.",
+            hint="Run `python manage.py configure_bucket`.",
+            id="sightguard.W010",
+        )
+        for problem in found["problems"]
+    ]

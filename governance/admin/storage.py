@@ -27,7 +27,7 @@ class SweepRunAdmin(OperatorOnlyAdmin):
     """Platform housekeeping, no customer content: the operator's page. Non-zero counts stand out."""
 
     list_display = (
-        "started_at", "needed_work", "expired_deleted", "orphans_deleted", "missing_closed", "held_skipped", "finished_at"
+        "started_at", "needed_work", "expired_deleted", "orphans_deleted", "missing_closed", "noncurrent_deleted", "held_skipped", "finished_at"
     )
     list_filter = ("needed_work",)
     date_hierarchy = "started_at"

@@ -56,6 +56,7 @@ class SweepRun(models.Model):
     held_skipped = models.PositiveIntegerField("past deadline, kept by a legal hold", default=0)
     orphans_deleted = models.PositiveIntegerField("in the bucket with no record, deleted", default=0)
     missing_closed = models.PositiveIntegerField("recorded but gone from the bucket, closed", default=0)
+    noncurrent_deleted = models.PositiveIntegerField("noncurrent versions of live objects, deleted", default=0)
     needed_work = models.BooleanField(default=False, db_index=True)
 
     class Meta:

@@ -40,6 +40,21 @@ def is_temporary(purpose: str) -> bool:
     return PREFIXES[purpose].startswith(TEMPORARY_PREFIX)
 
 
+class StorageError(Exception):
+    """The bucket refused or failed an operation for a reason other than a lock; nothing is counted."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version or delete marker of a key, as ListObjectVersions reports it."""
+
+    key: str
+    version_id: str
+    latest: bool
+    delete_marker: bool
+    modified: object
+
+
 class S3Backend:
     def __init__(self, *, bucket: str, endpoint_url: str | None, region: str):
         import boto3
@@ -100,11 +115,62 @@ class S3Backend:
                 return False
             raise
 
-    def delete_many(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+    def versioned(self) -> bool:
+        """Versioning on now or ever (a suspended bucket still holds the versions written before)."""
+        return self.client.get_bucket_versioning(Bucket=self.bucket).get("Status") in {"Enabled", "Suspended"}
+
+    def delete_many(self, keys: Iterable[str]) -> set[str]:
+        """Delete every version and delete marker of each key, and abort its unfinished uploads.
+
+        Returns the keys a version of which could not be deleted (Object Lock retention or legal
+        hold): those are still readable and must never be counted as deleted.
+        """
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return set()
+        self._abort_uploads(keys)
+        if not self.versioned():
+            return self._delete_batched([{"Key": k} for k in keys])
+        targets = [{"Key": v.key, "VersionId": v.version_id} for key in keys for v in self.versions(key) if v.key == key]
+        return self._delete_batched(targets)
+
+    def delete_versions(self, versions: Iterable["Version"]) -> set[str]:
+        """Delete these exact versions (the sweeper's noncurrent leftovers); returns the locked keys."""
+        return self._delete_batched([
+            {"Key": v.key} if v.version_id == "null" else {"Key": v.key, "VersionId": v.version_id} for v in versions
+        ])
+
+    def _delete_batched(self, targets: list[dict]) -> set[str]:
+        locked: set[str] = set()
+        for start in range(0, len(targets), 1000):
+            answer = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": targets[start : start + 1000], "Quiet": True}
+            )
+            for error in answer.get("Errors", []):
+                if error.get("Code") not in {"AccessDenied", "ObjectLocked", "InvalidRequest"}:
+                    raise StorageError(f"the bucket refused a delete ({error.get('Code')})")
+                locked.add(error["Key"])
+        return locked
+
+    def _abort_uploads(self, keys: list[str]) -> None:
+        wanted = set(keys)
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for parent in sorted({k.rsplit("/", 1)[0] + "/" for k in keys}):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=parent):
+                for upload in page.get("Uploads", []):
+                    if upload["Key"] in wanted:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+
+    def versions(self, prefix: str) -> Iterator["Version"]:
+        """Every version and delete marker under `prefix` (on an unversioned bucket: one per object)."""
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Versions", []):
+                yield Version(item["Key"], item.get("VersionId") or "null", item["IsLatest"], False, item["LastModified"])
+            for item in page.get("DeleteMarkers", []):
+                yield Version(item["Key"], item.get("VersionId") or "null", item["IsLatest"], True, item["LastModified"])
 
     def list_keys(self, prefix: str) -> Iterator[tuple[str, object]]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -145,18 +211,31 @@ class LocalBackend:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
-    def delete_many(self, keys: Iterable[str]) -> None:
+    def delete_many(self, keys: Iterable[str]) -> set[str]:
+        """One file per key, overwritten in place by put (no temporary or backup copy): unlinking it is all."""
         for key in keys:
             self._path(key).unlink(missing_ok=True)
+        return set()
+
+    def versioned(self) -> bool:
+        return False
+
+    def delete_versions(self, versions: Iterable[Version]) -> set[str]:
+        return self.delete_many(v.key for v in versions)
+
+    def versions(self, prefix: str) -> Iterator[Version]:
+        for key, modified in self.list_keys(prefix):
+            yield Version(key, "null", True, False, modified)
 
     def list_keys(self, prefix: str) -> Iterator[tuple[str, object]]:
         import datetime
 
-        base = self.root / prefix
-        if not base.exists():
+        # A prefix is not a directory: "tmp/images/1/ab" covers the files starting so in tmp/images/1/.
+        parent = self.root / prefix.rpartition("/")[0]
+        if not parent.is_dir():
             return
-        for path in base.rglob("*"):
-            if path.is_file():
+        for path in parent.rglob("*"):
+            if path.is_file() and str(path.relative_to(self.root)).startswith(prefix):
                 modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)
                 yield str(path.relative_to(self.root)), modified
 
@@ -246,7 +325,10 @@ def replace(obj: StoredObject, *, data: bytes, content_type: str) -> StoredObjec
         )
         if not updated:
             raise FileNotFoundError("the object was deleted")
-        backend().put(obj.key, data, content_type)
+        store = backend()
+        store.put(obj.key, data, content_type)
+        if store.versioned():  # the bytes replaced (e.g. unblurred) must not stay readable by version id
+            store.delete_versions(v for v in store.versions(obj.key) if v.key == obj.key and not v.latest)
     obj.size, obj.content_type = len(data), content_type
     return obj
 
@@ -258,47 +340,90 @@ def read(obj: StoredObject) -> bytes:
 
 
 def delete(objects: Iterable[StoredObject] | StoredObject, *, reason: str) -> int:
-    """Delete objects from the bucket, then close their records. Idempotent; returns how many closed."""
+    """Delete objects (every version) from the bucket, then close their records. Idempotent; returns
+    how many closed. An object the bucket keeps under Object Lock stays open (still readable)."""
     if isinstance(objects, StoredObject):
         objects = [objects]
     live = [o for o in objects if o.deleted_at is None]
     if not live:
         return 0
-    backend().delete_many(o.key for o in live)
+    locked = backend().delete_many(o.key for o in live)
+    gone = [o for o in live if o.key not in locked]
     now = timezone.now()
-    closed = StoredObject.objects.filter(pk__in=[o.pk for o in live], deleted_at__isnull=True).update(
+    closed = StoredObject.objects.filter(pk__in=[o.pk for o in gone], deleted_at__isnull=True).update(
         deleted_at=now, deleted_reason=reason
     )
-    for o in live:
+    for o in gone:
         o.deleted_at, o.deleted_reason = now, reason
     return closed
 
 
-def delete_matching(queryset, *, reason: str, batch: int = 1000) -> Iterator[list[str]]:
-    """Delete the live objects of `queryset` a batch at a time; yields each batch's keys.
+@dataclass(frozen=True)
+class DeletedBatch:
+    keys: list[str]  # every version gone
+    locked: list[str]  # a version kept by Object Lock: the record stays open, the object readable
+
+
+def delete_matching(queryset, *, reason: str, batch: int = 1000) -> Iterator[DeletedBatch]:
+    """Delete the live objects of `queryset` (every version) a batch at a time; yields each batch.
 
     Each batch is one statement that closes the records (and clears their subject index) and
     returns their keys — no ids sent back and forth — then one bucket delete. Run it inside the
-    caller's transaction: a failed bucket delete rolls the batch's records back with it.
+    caller's transaction: a failed bucket delete rolls the batch's records back with it. Objects
+    the bucket refuses to delete (Object Lock) get their records reopened, marked `object_lock`.
     """
-    live = queryset.filter(deleted_at__isnull=True).order_by("pk").values("pk")
+    live = queryset.filter(deleted_at__isnull=True).order_by("pk")
     table = connection.ops.quote_name(StoredObject._meta.db_table)
     store = backend()
+    refused: list[str] = []
     while True:
-        select_sql, params = live[:batch].query.sql_with_params()
+        pending = live.exclude(key__in=refused) if refused else live
+        select_sql, params = pending.values("pk")[:batch].query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
-                f"WHERE id IN (SELECT pk FROM ({select_sql}) AS batch) RETURNING key",
+                f"UPDATE {table} AS o SET deleted_at = %s, deleted_reason = %s, subject_index = '' "
+                f"FROM (SELECT id, subject_index FROM {table} WHERE id IN (SELECT pk FROM ({select_sql}) AS b)"
+                f") AS before WHERE o.id = before.id RETURNING o.key, before.subject_index",
                 [timezone.now(), reason, *params],
             )
-            keys = [key for (key,) in cursor.fetchall()]
-        if not keys:
+            rows = cursor.fetchall()
+        if not rows:
             return
-        store.delete_many(keys)
-        yield keys
-        if len(keys) < batch:
+        locked = store.delete_many(key for key, _ in rows)
+        if locked:
+            for key, subject_index in rows:
+                if key in locked:
+                    StoredObject.objects.filter(key=key).update(
+                        deleted_at=None, deleted_reason="object_lock", subject_index=subject_index
+                    )
+            refused.extend(sorted(locked))
+        yield DeletedBatch([key for key, _ in rows if key not in locked], sorted(locked))
+        if len(rows) < batch:
             return
+
+
+def remaining_versions(keys: Iterable[str]) -> dict[str, int]:
+    """How many versions or delete markers the bucket still holds under each of `keys` (listed, not assumed).
+
+    Keys sharing a folder are checked with one listing of that folder when there are many of them,
+    one listing per key otherwise (a tenant's folder may hold far more than one subject's keys).
+    """
+    store = backend()
+    groups: dict[str, list[str]] = {}
+    for key in dict.fromkeys(keys):
+        groups.setdefault(key.rsplit("/", 1)[0] + "/", []).append(key)
+    found: dict[str, int] = {}
+    for folder, members in groups.items():
+        wanted = set(members)
+        listings = [folder] if len(members) > VERIFY_PER_KEY_UP_TO else members
+        for prefix in listings:
+            for version in store.versions(prefix):
+                if version.key in wanted:
+                    found[version.key] = found.get(version.key, 0) + 1
+    return found
+
+
+VERIFY_PER_KEY_UP_TO = 50
 
 
 def link(obj: StoredObject, *, actor, seconds: int = settings.MAX_LINK_SECONDS) -> str:

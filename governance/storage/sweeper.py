@@ -4,8 +4,8 @@ Run every minute by Celery beat (governance.sweep_objects). Each pass
 1. deletes every object past its deadline (jobs delete their own images when they end, and the
    object behind a temporary link has a one-hour deadline, so normally there is nothing to do);
    retained images under a legal hold are kept and counted;
-2. reconciles both ways: an object in the bucket with no live record is deleted, a live record
-   whose object is gone is closed. Only things older than SWEEP_GRACE_SECONDS are judged, because
+2. reconciles both ways: an object in the bucket with no live record is deleted (every version),
+   a live record whose object is gone is closed, a live object's noncurrent versions are deleted. Only things older than SWEEP_GRACE_SECONDS are judged, because
    objectstore.put writes the object inside the transaction that records it.
 It counts what it had to do in a SweepRun; a non-zero count is logged as a warning.
 """
@@ -32,8 +32,8 @@ def sweep(*, now=None) -> SweepRun:
     started = now or timezone.now()
     run = SweepRun(started_at=started)
     run.expired_deleted, run.held_skipped = delete_expired(now=started)
-    run.orphans_deleted, run.missing_closed = reconcile(now=started)
-    run.needed_work = bool(run.expired_deleted or run.orphans_deleted or run.missing_closed)
+    run.orphans_deleted, run.missing_closed, run.noncurrent_deleted = reconcile(now=started)
+    run.needed_work = bool(run.expired_deleted or run.orphans_deleted or run.missing_closed or run.noncurrent_deleted)
     run.finished_at = timezone.now()
     with transaction.atomic():
         run.save()
@@ -46,16 +46,18 @@ def sweep(*, now=None) -> SweepRun:
                     "expired_deleted": run.expired_deleted,
                     "orphans_deleted": run.orphans_deleted,
                     "missing_closed": run.missing_closed,
+                    "noncurrent_deleted": run.noncurrent_deleted,
                 },
             )
         SweepRun.objects.filter(needed_work=False, started_at__lt=started - KEEP_CLEAN_RUNS).delete()
     if run.needed_work:
         log.warning(
             "object sweeper: deleted %d object(s) past their deadline, deleted %d unrecorded object(s), "
-            "closed %d record(s) whose object was gone",
+            "closed %d record(s) whose object was gone, deleted %d noncurrent version(s)",
             run.expired_deleted,
             run.orphans_deleted,
             run.missing_closed,
+            run.noncurrent_deleted,
         )
     return run
 
@@ -87,6 +89,7 @@ def delete_expired(*, now) -> tuple[int, int]:
         per_tenant = Counter(o.tenant_id for o in doomed)
         with transaction.atomic():
             deleted += objectstore.delete(doomed, reason="deadline")
+            held_ids.update(o.pk for o in doomed if o.deleted_at is None)  # kept by Object Lock
             for tenant_id, count in per_tenant.items():
                 audit.record(
                     action="objects.deleted_past_deadline", actor="system", tenant=tenant_id, metadata={"count": count}
@@ -94,21 +97,24 @@ def delete_expired(*, now) -> tuple[int, int]:
     return deleted, len(held_ids)
 
 
-def reconcile(*, now) -> tuple[int, int]:
-    """Bucket against database, both ways; returns (unrecorded objects deleted, records closed)."""
+def reconcile(*, now) -> tuple[int, int, int]:
+    """Bucket against database, both ways, every version included; returns (unrecorded objects
+    deleted, records closed, noncurrent versions of live objects deleted)."""
     store = objectstore.backend()
     cutoff = now - timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
     seen: set[str] = set()
-    orphans_deleted = 0
+    orphans: set[str] = set()
+    noncurrent = 0
     for prefix in sorted(set(objectstore.PREFIXES.values())):
-        page: list[tuple[str, object]] = []
-        for key, modified in store.list_keys(prefix):
-            seen.add(key)
-            page.append((key, modified))
+        page: list[objectstore.Version] = []
+        for version in store.versions(prefix):
+            if version.latest and not version.delete_marker:
+                seen.add(version.key)
+            page.append(version)
             if len(page) >= 1000:
-                orphans_deleted += _delete_unrecorded(store, page, cutoff)
+                noncurrent += _delete_unrecorded(store, page, cutoff, orphans)
                 page = []
-        orphans_deleted += _delete_unrecorded(store, page, cutoff)
+        noncurrent += _delete_unrecorded(store, page, cutoff, orphans)
 
     missing_closed = 0
     live = StoredObject.objects.filter(deleted_at__isnull=True, created_at__lt=cutoff).order_by("pk")
@@ -123,15 +129,28 @@ def reconcile(*, now) -> tuple[int, int]:
             missing_closed += StoredObject.objects.filter(pk__in=gone, deleted_at__isnull=True).update(
                 deleted_at=timezone.now(), deleted_reason="missing"
             )
-    return orphans_deleted, missing_closed
+    return len(orphans), missing_closed, noncurrent
 
 
-def _delete_unrecorded(store, page, cutoff) -> int:
+def _delete_unrecorded(store, page: list, cutoff, orphans: set[str]) -> int:
+    """Delete, among `page`, old versions of unrecorded keys (adding the keys to `orphans`) and old
+    noncurrent versions of recorded ones (bytes an overwrite left behind); returns the latter's count."""
     if not page:
         return 0
-    keys = [key for key, _ in page]
-    recorded = set(StoredObject.objects.filter(key__in=keys, deleted_at__isnull=True).values_list("key", flat=True))
-    orphans = [key for key, modified in page if key not in recorded and modified < cutoff]
-    if orphans:
-        store.delete_many(orphans)
-    return len(orphans)
+    recorded = set(
+        StoredObject.objects.filter(key__in={v.key for v in page}, deleted_at__isnull=True).values_list("key", flat=True)
+    )
+    doomed, noncurrent = [], 0
+    for version in page:
+        if version.modified >= cutoff:
+            continue
+        if version.key not in recorded:
+            doomed.append(version)
+            if not version.delete_marker:
+                orphans.add(version.key)
+        elif not version.latest:
+            doomed.append(version)
+            noncurrent += not version.delete_marker
+    if doomed:
+        store.delete_versions(doomed)
+    return noncurrent

@@ -3,6 +3,7 @@ legal holds, idempotent and resumable (a run crashed half-way finishes with noth
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -73,7 +74,7 @@ def test_it_erases_a_member_from_every_table_and_bucket_and_proves_it(s3_bucket,
     assert not User.objects.filter(email_index=blind_index(BOB)).exists()
     assert not Membership.objects.filter(tenant=bob.tenant, role="member").exists()
     assert not ApiKey.objects.filter(user_id=bob.user.pk).exists()
-    assert bucket_keys(s3_bucket) == set()
+    assert [k for k in bucket_keys(s3_bucket) if not k.startswith("ledger/")] == []  # the ledger entry stays
     assert all(o.deleted_at and o.deleted_reason == "erasure" and o.subject_index == ""
                for o in StoredObject.objects.filter(pk__in=[o.pk for o in objs]))
     assert SearchJob.objects.filter(pk=other[0].pk).exists() and User.objects.filter(pk=dave.user.pk).exists()
@@ -222,3 +223,70 @@ def test_the_resume_task_requeues_work_whose_worker_died(alice, bob, committed):
     assert DataSubjectRequest.objects.get(pk=request.pk).status == "fulfilled"
     assert tasks.resume_stalled_requests() == 0
     assert tasks.check_request_deadlines()["expired"] == 0
+
+
+def _versioned(bucket):
+    objectstore.backend().client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _versions(bucket):
+    listing = objectstore.backend().client.list_object_versions(Bucket=bucket)
+    found = listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    return [v for v in found if not v["Key"].startswith("ledger/")]  # the erasure ledger's entries stay
+
+
+def test_on_a_versioned_bucket_no_version_stays_and_the_proof_checks_itself(s3_bucket, alice, bob, committed):
+    _versioned(s3_bucket)
+    jobs = searches(bob, jobs=2)
+    objs = objects_for(bob, jobs)
+    objectstore.replace(objs[1], data=b"blurred", content_type="image/jpeg")
+    old = [(v["Key"], v["VersionId"]) for v in _versions(s3_bucket)]
+    request = approved_erasure(bob.tenant, BOB, alice, committed)
+    assert request.status == "fulfilled"
+    assert _versions(s3_bucket) == []
+    for key, version in old:
+        with pytest.raises(Exception, match="NoSuchVersion|NoSuchKey|404"):
+            objectstore.backend().client.get_object(Bucket=s3_bucket, Key=key, VersionId=version)
+    check = request.proof["verification"]
+    assert check["passed"] is True and check["object_keys_checked"] == 3
+    assert check["object_versions_left"] == 0 and check["rows_left"] == {}
+    assert request.proof["bucket_objects_locked"] == {}
+    assert AuditEvent.objects.get(action="privacy_request.erased").metadata["verified"] is True
+
+
+def test_the_verification_finds_what_came_back(s3_bucket, alice, bob, committed):
+    _versioned(s3_bucket)
+    objs = objects_for(bob, searches(bob, jobs=2))
+    request = approved_erasure(bob.tenant, BOB, alice, committed)
+    # A copy written back under an erased key, and the subject's rows back (a restored backup, an import).
+    objectstore.backend().client.put_object(Bucket=s3_bucket, Key=objs[1].key, Body=b"kept")
+    membership, _ = add_member(tenant=bob.tenant, email=BOB)
+    searches(SimpleNamespace(tenant=bob.tenant, user=membership.user), jobs=2)
+    check = erasure.verify(request=request, state=request.work_state)
+    assert check["passed"] is False and check["object_versions_left"] == 1
+    assert check["rows_left"] == {
+        "search.searchjob:search_text": 2, "search.searchresult:search_results": 4, "governance.user:account": 1,
+        "governance.membership:account": 1, "governance.apikey:account": 1}
+
+
+def test_a_version_under_object_lock_is_reported_as_locked_not_deleted(s3_server, settings, alice, bob, committed):
+    import uuid
+    from datetime import UTC, datetime
+
+    name = f"sg-lock-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(
+        Bucket=name, ObjectLockEnabledForBucket=True)
+    settings.S3_BUCKET, settings.S3_ENDPOINT_URL, settings.S3_REGION = name, s3_server, "us-east-1"
+    objectstore._backend_for.cache_clear()
+    objs = objects_for(bob, searches(bob, jobs=2))
+    client = objectstore.backend().client
+    version = _versions(name)[[v["Key"] for v in _versions(name)].index(objs[1].key)]["VersionId"]
+    client.put_object_retention(Bucket=name, Key=objs[1].key, VersionId=version, Retention={
+        "Mode": "COMPLIANCE", "RetainUntilDate": datetime.now(UTC) + timedelta(days=1)})
+    request = approved_erasure(bob.tenant, BOB, alice, committed)
+    proof = request.proof
+    assert proof["bucket_objects_locked"] == {"retained/images/": 1}
+    assert proof["bucket_objects_deleted"] == {"tmp/images/": 1, "tmp/exports/": 1}
+    assert proof["verification"]["locked_versions_left"] == 1 and proof["verification"]["passed"] is True
+    assert [v["Key"] for v in _versions(name)] == [objs[1].key]
+    objectstore._backend_for.cache_clear()

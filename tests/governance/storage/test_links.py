@@ -114,9 +114,9 @@ def test_configure_bucket_sets_the_lifecycle_backstop_and_default_encryption(s3_
     )
     out = StringIO()
     call_command("configure_bucket", stdout=out)
-    call_command("configure_bucket", stdout=out)  # idempotent: one rule of ours
+    call_command("configure_bucket", stdout=out)  # idempotent: each rule of ours once
     rules = {r["ID"]: r for r in client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]}
-    assert set(rules) == {"theirs", "sightguard-temporary-objects-backstop"}
+    assert set(rules) == {"theirs", "sightguard-temporary-objects-backstop", "sightguard-noncurrent-versions"}
     ours = rules["sightguard-temporary-objects-backstop"]
     assert ours["Filter"]["Prefix"] == "tmp/" and ours["Expiration"]["Days"] == 1 and ours["Status"] == "Enabled"
     encryption = client.get_bucket_encryption(Bucket=s3_bucket)["ServerSideEncryptionConfiguration"]
