@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0004_first_terms_version'),
+        ('governance', '0005_audit_logs'),
     ]
 
     operations = [
