@@ -36,10 +36,7 @@ class DrpAgentAdmin(TenantScopedAdmin):
     def live_tokens(self, obj):
         return obj.tokens.filter(revoked_at__isnull=True).count()
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        action = "drp.agent_changed" if change else "drp.agent_registered"
-        audit.record(action=action, actor=request.user, tenant=obj.tenant_id, target=obj)
+    audit_actions = {"added": "drp.agent_registered", "changed": "drp.agent_changed"}
 
     @admin.action(description="Revoke the agents' bearer tokens (they must pair again)")
     def revoke_tokens(self, request, queryset):
@@ -56,14 +53,13 @@ class OpenDsrControllerAdmin(TenantScopedAdmin):
     list_filter = ("active",)
     fields = ("tenant", "controller_id", "name", "active")
     actions = ("issue_token",)
+    audit_actions = {"added": "opendsr.controller_registered", "changed": "opendsr.controller_changed"}
 
     def save_model(self, request, obj, form, change):
         token = None
         if not change:
             token, obj.token_hash = opendsr.new_token()
-        super().save_model(request, obj, form, change)
-        action = "opendsr.controller_changed" if change else "opendsr.controller_registered"
-        audit.record(action=action, actor=request.user, tenant=obj.tenant_id, target=obj)
+        super().save_model(request, obj, form, change)  # audited by the base, on its fields
         if token:
             messages.warning(request, f"Bearer token for {obj.controller_id} (shown once, store it now): {token}")
 

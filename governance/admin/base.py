@@ -11,15 +11,23 @@ Customer content is declared, not special-cased: a subclass lists its content in
 hides it from everyone who is not the row's tenant (support staff and the operator alike) unless
 governance.support.grants.can_see_content finds a live grant covering that row; each change page shown
 under a grant writes one access-transparency audit event. List pages never show content.
+
+Every change a person makes through these bases is audited (AuditedChanges): a save or delete
+writes one audit event in the admin's transaction, naming the fields changed (never their
+values); an admin whose save calls a domain function that audits itself passes it the names
+(`changed_fields(form, formsets)`) and the base writes nothing more. Timestamps that record
+history are read-only.
 """
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
 from django.utils.html import format_html
 
+from governance import audit
 from governance.datamap import DATA_MAP
 from governance.models import StoredObject, Tenant
 from governance.support import grants
@@ -56,7 +64,74 @@ class DeclaredPermissions:
         return self._allowed(request, "delete", obj)
 
 
-class OperatorOnlyAdmin(DeclaredPermissions, admin.ModelAdmin):
+def changed_fields(form, formsets=()) -> list[str]:
+    """The names of the fields a person changed on the page: the form's, then `inline.field` of
+    each inline row changed, added or deleted (names only: values may be personal)."""
+    names = list(form.changed_data) if form is not None else []
+    for formset in formsets:
+        prefix = formset.model._meta.model_name
+        for inline_form in formset.forms:
+            if inline_form in getattr(formset, "deleted_forms", ()):
+                names.append(f"{prefix}.deleted")
+            else:
+                names += [f"{prefix}.{name}" for name in inline_form.changed_data if name not in ("DELETE", "id")]
+    return list(dict.fromkeys(names))
+
+
+def is_history_field(field) -> bool:
+    """A timestamp that records what happened (created_at, date_joined, ...): never typed by a person."""
+    return isinstance(field, models.DateTimeField)
+
+
+class AuditedChanges:
+    """One audit event per admin save or delete, in the admin's transaction (changeform_view and
+    delete_view run inside one). A subclass whose save_model calls a domain function that audits
+    does not call super().save_model, and the base then writes nothing more."""
+
+    # The event's action per kind of change; default "<model>.added" / "<model>.changed" / "<model>.deleted".
+    audit_actions: dict[str, str] = {}
+
+    def audit_action(self, obj, verb: str) -> str:
+        return self.audit_actions.get(verb, f"{obj._meta.model_name}.{verb}")
+
+    def audit_tenant(self, obj):
+        return scoping.tenant_id_of(obj) if scoping.is_tenant_owned(type(obj)) else None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        request._sg_generic_save = (obj, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        saved = getattr(request, "_sg_generic_save", None)
+        if saved is None:
+            return
+        obj, change = saved
+        del request._sg_generic_save
+        fields = changed_fields(form, formsets)
+        if change and not fields:
+            return  # saved without a change: nothing happened
+        verb = "changed" if change else "added"
+        audit.record(action=self.audit_action(obj, verb), actor=request.user, tenant=self.audit_tenant(obj),
+                     target=obj, metadata={"fields": fields, "via": "admin"})
+
+    def delete_model(self, request, obj):
+        target = (obj._meta.label_lower, str(obj.pk))
+        audit.record(action=self.audit_action(obj, "deleted"), actor=request.user, tenant=self.audit_tenant(obj),
+                     target=target, metadata={"via": "admin"})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:  # one event per row, in the action's transaction
+            self.delete_model(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        history = [f.name for f in self.model._meta.concrete_fields if is_history_field(f) and f.editable]
+        return readonly + [name for name in history if name not in readonly]
+
+
+class OperatorOnlyAdmin(AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Platform rows (no tenant: terms versions, retention defaults, sweeper runs, support staff,
     accounts). The operator may do what `operator_can` says; nobody else anything, except that
     `tenant_admin_can = ("view",)` lets tenant admins read (never write) a platform default."""
@@ -98,7 +173,7 @@ class OperatorOnlyInline(admin.TabularInline):
         return self._allowed(request, "delete", obj)
 
 
-class TenantScopedAdmin(DeclaredPermissions, admin.ModelAdmin):
+class TenantScopedAdmin(AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Every admin of a tenant-owned model derives from this (check sightguard.E201).
 
     Rows come from scoping.tenant_scope: the operator's are every tenant's, a tenant admin's the

@@ -17,6 +17,7 @@ from governance.admin.base import (
     ReadOnlyAdmin,
     TenantPageMixin,
     TenantScopedAdmin,
+    changed_fields,
 )
 from governance.errors import SightguardError
 from governance.models import (
@@ -87,7 +88,7 @@ class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
         return super().get_actions(request) if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
-        rules.save_policy(policy=obj, actor=request.user)
+        rules.save_policy(policy=obj, actor=request.user, fields=changed_fields(form))
 
     @admin.action(description="Dry run: list what retention would delete now")
     def dry_run(self, request, queryset):
@@ -135,7 +136,8 @@ class TenantRetentionRuleForm(forms.ModelForm):
             return data
         try:
             rules.check_tenant_rule(
-                category=data["category"], max_age=data["max_age"], action=data["action"], enabled=data["enabled"]
+                category=data.get("category", self.instance.category),  # read-only once the rule exists
+                max_age=data["max_age"], action=data["action"], enabled=data["enabled"],
             )
         except SightguardError as exc:
             raise ValidationError(exc.detail, code=exc.code) from exc
@@ -172,7 +174,7 @@ class TenantRetentionRuleAdmin(TenantScopedAdmin):
         return actions if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
-        rules.save_tenant_rule(rule=obj, actor=request.user)
+        rules.save_tenant_rule(rule=obj, actor=request.user, fields=changed_fields(form))
 
     def delete_model(self, request, obj):
         rules.delete_tenant_rule(rule=obj, actor=request.user)

@@ -25,7 +25,8 @@ class TenantAdmin(TenantScopedAdmin):
     ordering = ("slug",)
 
     def get_readonly_fields(self, request, obj=None):
-        return () if scoping.is_operator(request.user) else ("slug",)
+        readonly = super().get_readonly_fields(request, obj)  # created_at records history: read-only
+        return readonly if scoping.is_operator(request.user) else ("slug", *readonly)
 
 
 @admin.register(User)
