@@ -20,10 +20,11 @@ history are read-only.
 """
 
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
@@ -230,8 +231,24 @@ class TenantScopedAdmin(AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
 
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Django redirects with "does not exist"; a plain 404 says the same for every id.
+        # Django redirects with "does not exist"; a plain 404 says the same for every id, except to
+        # a support engineer whose grant covered this row: they read that their access ended.
+        ended = self._ended_grant(request, object_id)
+        if ended is not None:
+            context = {**self.admin_site.each_context(request), "title": "Your access has ended", "grant": ended}
+            return TemplateResponse(request, "admin/governance/access_ended.html", context, status=403)
         raise Http404
+
+    def _ended_grant(self, request, object_id):
+        if not request_scope(request).support or not self.content_fields:
+            return None
+        from governance.support import workflow
+
+        try:
+            obj = self.model._default_manager.filter(pk=object_id).first()
+        except (ValueError, ValidationError):
+            return None
+        return workflow.ended_grant(user=request.user, obj=obj) if obj is not None else None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Choices in forms and autocomplete never list another tenant's rows.
