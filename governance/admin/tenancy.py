@@ -1,16 +1,32 @@
+from django import forms
 from django.contrib import admin, messages
 
 from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantScopedAdmin
+from governance.errors import SightguardError
 from governance.models import (
     ApiKey,
     Membership,
     Tenant,
     User,
 )
-from governance.tenancy import keys, scoping
+from governance.tenancy import keys, scoping, tenants
 
 admin.site.site_header = "Sightguard"
 admin.site.site_title = "Sightguard"
+
+
+class TenantForm(forms.ModelForm):
+    slug = forms.CharField(max_length=50, label="short name", help_text="Used in URLs: lowercase letters, digits, hyphens.")
+
+    class Meta:
+        model = Tenant
+        fields = ("slug", "name", "face_blur", "retain_cleaned_images_days")
+
+    def clean_slug(self):
+        try:
+            return tenants.check_slug(self.cleaned_data["slug"])
+        except SightguardError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
 
 
 @admin.register(Tenant)
@@ -20,6 +36,7 @@ class TenantAdmin(TenantScopedAdmin):
 
     operator_can = ("view", "add", "change")
     tenant_admin_can = ("view", "change")
+    form = TenantForm
     list_display = ("slug", "name", "face_blur", "retain_cleaned_images_days", "created_at")
     search_fields = ("slug", "name")
     ordering = ("slug",)
