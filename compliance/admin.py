@@ -37,7 +37,7 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
     tenant_admin_can = ("view", "change")
     operator_can = ("view", "change")
     actions = ["approve"]
-    list_display = ["reference", "tenant", "kind", "regime", "source", "status", "due", "progress", "received_at"]
+    list_display = ["reference", "tenant", "kind", "status", "due", "progress", "received_at"]
     list_filter = [DeadlineFilter, "status", "kind", "regime", "source"]
     search_fields = ["=reference"]
     change_list_template = "admin/compliance/datasubjectrequest/change_list.html"

@@ -19,6 +19,7 @@ values); an admin whose save calls a domain function that audits itself passes i
 history are read-only.
 """
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
@@ -29,6 +30,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from governance import audit
+from governance.admin.humane import DaysHoursField
 from governance.datamap import DATA_MAP
 from governance.models import StoredObject, Tenant
 from governance.support import grants
@@ -84,6 +86,27 @@ def is_history_field(field) -> bool:
     return isinstance(field, models.DateTimeField)
 
 
+class HumaneValues:
+    """Durations typed as days and hours (errors on the field); a one-tenant admin is never asked
+    for their tenant (preselected and hidden) nor shown a tenant column."""
+
+    formfield_overrides = {models.DurationField: {"form_class": DaysHoursField}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Tenant and not scoping.is_operator(request.user):
+            choices = list(field.queryset[:2])
+            if len(choices) == 1:
+                field.initial, field.widget = choices[0].pk, forms.HiddenInput()
+        return field
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if "tenant" in shown and not scoping.is_operator(request.user) and len(request_scope(request).tenant_ids) == 1:
+            shown.remove("tenant")
+        return shown
+
+
 class AuditedChanges:
     """One audit event per admin save or delete, in the admin's transaction (changeform_view and
     delete_view run inside one). A subclass whose save_model calls a domain function that audits
@@ -132,7 +155,7 @@ class AuditedChanges:
         return readonly + [name for name in history if name not in readonly]
 
 
-class OperatorOnlyAdmin(AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
+class OperatorOnlyAdmin(HumaneValues, AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Platform rows (no tenant: terms versions, retention defaults, sweeper runs, support staff,
     accounts). The operator may do what `operator_can` says; nobody else anything, except that
     `tenant_admin_can = ("view",)` lets tenant admins read (never write) a platform default."""
@@ -174,7 +197,7 @@ class OperatorOnlyInline(admin.TabularInline):
         return self._allowed(request, "delete", obj)
 
 
-class TenantScopedAdmin(AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
+class TenantScopedAdmin(HumaneValues, AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Every admin of a tenant-owned model derives from this (check sightguard.E201).
 
     Rows come from scoping.tenant_scope: the operator's are every tenant's, a tenant admin's the

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 
 from governance import consent, impact
 from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageAdmin
+from governance.admin.humane import CONSENT_WORDS
 from governance.errors import SightguardError
 from governance.models import (
     ConsentOverview,
@@ -96,6 +97,7 @@ class ConsentOverviewAdmin(TenantPageAdmin):
         if scoping.is_operator(user):  # status per tenant, no content, no actions
             shown = [tenant] if tenant is not None else tenants
             context["overview"] = [(t, consent.consent_status(tenant=t)) for t in shown]
+            context["overview"] = [(t, st, CONSENT_WORDS.get(st.status, st.status)) for t, st in context["overview"]]
             context["current"] = consent.current_terms()
             return TemplateResponse(request, "admin/governance/consent.html", context)
         context["tenants"] = tenants if tenants.count() > 1 else None
@@ -125,6 +127,7 @@ class ConsentOverviewAdmin(TenantPageAdmin):
         context.update(
             tenant=tenant,
             status=status,
+            status_words=CONSENT_WORDS.get(status.status, status.status),
             current=status.current,
             subprocessors=list(status.current.subprocessors.all()) if status.current else [],
             history=ConsentRecord.objects.filter(tenant=tenant).select_related("terms", "revocation")[:20],

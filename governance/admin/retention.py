@@ -19,6 +19,7 @@ from governance.admin.base import (
     TenantScopedAdmin,
     changed_fields,
 )
+from governance.admin.humane import duration_words, person
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,
@@ -70,7 +71,7 @@ class RetentionPolicyForm(forms.ModelForm):
                 max_age_bound=data.get("max_age_bound"),
             )
         except SightguardError as exc:
-            raise ValidationError(exc.detail, code=exc.code) from exc
+            self.add_error("max_age" if exc.code == "retention_out_of_bounds" else None, ValidationError(exc.detail, code=exc.code))
         return data
 
 
@@ -81,7 +82,15 @@ class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
     operator_can = ("view", "add", "change")
     tenant_admin_can = ("view",)
     form = RetentionPolicyForm
-    list_display = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
+    list_display = ("category", "keep_for", "action", "enabled", "bounds", "tenant_may_override", "description")
+
+    @admin.display(description="kept for", ordering="max_age")
+    def keep_for(self, obj):
+        return duration_words(obj.max_age)
+
+    @admin.display(description="a tenant may choose")
+    def bounds(self, obj):
+        return f"{duration_words(obj.min_age)} … {duration_words(obj.max_age_bound)}"
     actions = ["dry_run"]
 
     def get_actions(self, request):
@@ -140,25 +149,29 @@ class TenantRetentionRuleForm(forms.ModelForm):
                 max_age=data["max_age"], action=data["action"], enabled=data["enabled"],
             )
         except SightguardError as exc:
-            raise ValidationError(exc.detail, code=exc.code) from exc
+            self.add_error("max_age" if exc.code == "retention_out_of_bounds" else None, ValidationError(exc.detail, code=exc.code))
         return data
 
 
 @admin.register(TenantRetentionRule)
 class TenantRetentionRuleAdmin(TenantScopedAdmin):
     form = TenantRetentionRuleForm
-    list_display = ("tenant", "category", "max_age", "action", "enabled", "platform_bounds", "explanation")
+    list_display = ("tenant", "category", "keep_for", "action", "enabled", "platform_bounds")
     list_filter = ("category",)
     tenant_admin_can = ("view", "add", "change", "delete")
     operator_can = ("view",)  # the operator sets the defaults; overrides are the tenant's
     actions = ["dry_run"]
+
+    @admin.display(description="kept for", ordering="max_age")
+    def keep_for(self, obj):
+        return duration_words(obj.max_age)
 
     @admin.display(description="allowed")
     def platform_bounds(self, obj):
         policy = RetentionPolicy.objects.filter(category=obj.category).first()
         if policy is None:
             return "-"
-        return f"{policy.min_age} … {policy.max_age_bound or 'no limit'}"
+        return f"{duration_words(policy.min_age)} … {duration_words(policy.max_age_bound)}"
 
     @admin.display(description="what it covers")
     def explanation(self, obj):
@@ -219,7 +232,11 @@ class LegalHoldAdmin(TenantScopedAdmin):
     """Holds are set (add) and released (action); never edited or deleted, so the record stays."""
 
     form = LegalHoldForm
-    list_display = ("id", "tenant", "scope", "object_type", "object_id", "created_by", "created_at", "released_at", "released_by")
+    list_display = ("id", "tenant", "scope", "object_type", "object_id", "set_by", "created_at", "released_at")
+
+    @admin.display(description="set by", ordering="created_by")
+    def set_by(self, obj):
+        return person(obj.created_by) if obj.created_by_id else "-"
     list_filter = ("scope", ("released_at", admin.EmptyFieldListFilter))
     tenant_admin_can = ("view", "add")
     operator_can = ("view", "add")

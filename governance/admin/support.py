@@ -13,8 +13,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin, request_scope
+from governance.admin.humane import people_by_label, person
 from governance.datamap import Category
-from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
+from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant
 from governance.support import grants, workflow
 
 
@@ -57,7 +58,7 @@ class AccessRequestForm(forms.ModelForm):
 
 @admin.register(AccessRequest)
 class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
-    list_display = ("id", "tenant", "ticket", "reason_code", "requester_label", "status", "hours_requested", "created_at", "approved_until")
+    list_display = ("id", "tenant", "ticket", "requester_label", "status", "hours_requested", "created_at", "approved_until")
     list_filter = ("status", "reason_code")
     change_list_template = "admin/governance/accessrequest/change_list.html"
     change_form_template = "admin/governance/accessrequest/change_form.html"
@@ -247,13 +248,7 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
         return TemplateResponse(request, "admin/governance/accessrequest/transparency.html", context)
 
 
-def _person(user) -> str:
-    return f"{user.email} (#{user.pk})" if user else "-"
-
-
-def _people_by_label(labels) -> dict:
-    ids = {int(label.split(":")[1]) for label in labels if label.startswith("user:")}
-    return {f"user:{u.pk}": _person(u) for u in User.objects.filter(pk__in=ids)}
+_person, _people_by_label = person, people_by_label
 
 
 @admin.register(SupportStaff)

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantScopedAdmin
+from governance.admin.humane import person
 from governance.errors import SightguardError
 from governance.models import (
     ApiKey,
@@ -51,14 +52,19 @@ class UserAdmin(OperatorOnlyAdmin):
     """Accounts are the operator's; they are created by create_tenant / add_member."""
 
     operator_can = ("view", "change")
-    list_display = ("id", "is_staff", "is_superuser", "is_active", "date_joined")
+    list_display = ("email", "is_staff", "is_superuser", "is_active", "date_joined")
     fields = ("email", "is_active", "is_staff", "is_superuser", "date_joined", "last_login")
     readonly_fields = ("date_joined", "last_login")
 
 
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
-    list_display = ("id", "tenant", "user", "role", "created_at")
+    list_display = ("member", "tenant", "role", "created_at")
+    list_select_related = ("user", "tenant")
+
+    @admin.display(description="person")
+    def member(self, obj):
+        return person(obj.user)
     list_filter = ("role",)
     tenant_admin_can = ("view", "change")
     readonly_fields = ("tenant", "user", "created_at")
@@ -66,7 +72,12 @@ class MembershipAdmin(TenantScopedAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ("prefix", "tenant", "user", "created_at", "last_used_at", "revoked_at")
+    list_display = ("prefix", "tenant", "holder", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("user", "tenant")
+
+    @admin.display(description="person")
+    def holder(self, obj):
+        return person(obj.user)
     exclude = ("key_hash",)
     actions = ["revoke"]
 

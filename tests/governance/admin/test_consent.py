@@ -101,7 +101,8 @@ def test_the_operator_sees_each_tenants_status_but_cannot_accept(operator, alice
     logged_in(alice.user).post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
     client = logged_in(operator)
     html = client.get(PAGE).content.decode()
-    assert "<td>acme</td><td>accepted</td>" in html and "<td>globex</td><td>not_accepted</td>" in html
+    assert '<td>acme</td><td data-status="accepted">Accepted</td>' in html
+    assert '<td>globex</td><td data-status="not_accepted">Not accepted yet</td>' in html  # statuses in words
     client.post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
     assert ConsentRecord.objects.count() == 1
 
