@@ -24,6 +24,8 @@ from . import opendsr
 
 @admin.register(DrpAgent)
 class DrpAgentAdmin(TenantScopedAdmin):
+
+    operator_concept = True
     operator_can = ("view", "add", "change")
     list_display = ("agent_id", "business_id", "tenant", "active", "live_tokens", "created_at")
     list_filter = ("active",)
@@ -48,6 +50,8 @@ class DrpAgentAdmin(TenantScopedAdmin):
 
 @admin.register(OpenDsrController)
 class OpenDsrControllerAdmin(TenantScopedAdmin):
+
+    operator_concept = True
     operator_can = ("view", "add", "change")
     list_display = ("controller_id", "name", "tenant", "active", "created_at")
     list_filter = ("active",)
@@ -76,18 +80,24 @@ class OpenDsrControllerAdmin(TenantScopedAdmin):
 
 @admin.register(DrpRequest)
 class DrpRequestAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("request", "tenant", "agent", "exercise", "agent_request_id", "last_status_sent")
     list_filter = ("exercise",)
 
 
 @admin.register(OpenDsrRequest)
 class OpenDsrRequestAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("subject_request_id", "tenant", "controller", "regulation", "request_type", "last_status_sent")
     list_filter = ("regulation", "request_type")
 
 
 @admin.register(CallbackDelivery)
 class CallbackDeliveryAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("created_at", "tenant", "protocol", "state", "attempts", "last_http_status", "last_error")
     list_filter = ("protocol", "state")
 

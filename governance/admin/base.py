@@ -51,7 +51,13 @@ def request_scope(request) -> scoping.TenantScope:
 class DeclaredPermissions:
     """Django's permission hooks, each asking the admin's one `_allowed(request, action, obj)`."""
 
+    # The operator's concept (agents, controllers, callbacks, platform defaults, tenants): kept off a
+    # tenant admin's home and app lists; its pages stay reachable where the admin links to them.
+    operator_concept: bool = False
+
     def has_module_permission(self, request):
+        if self.operator_concept and not scoping.is_operator(request.user):
+            return False
         return self._allowed(request, "view")
 
     def has_view_permission(self, request, obj=None):

@@ -79,6 +79,8 @@ class RetentionPolicyForm(forms.ModelForm):
 class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
     """Operators set the defaults; tenant admins read them (and their bounds) and may preview."""
 
+    operator_concept = True
+
     operator_can = ("view", "add", "change")
     tenant_admin_can = ("view",)
     form = RetentionPolicyForm

@@ -14,6 +14,7 @@ from governance.tenancy import keys, scoping, tenants
 
 admin.site.site_header = "Sightguard"
 admin.site.site_title = "Sightguard"
+admin.site.index_template = "admin/console_index.html"  # the home is a console (governance.dashboard)
 
 
 class TenantForm(forms.ModelForm):
@@ -34,6 +35,8 @@ class TenantForm(forms.ModelForm):
 class TenantAdmin(TenantScopedAdmin):
     """The operator creates and edits tenants; a tenant admin sees and edits only their own settings.
     Nobody deletes here: a tenant's data goes through retention and erasure, never a cascade."""
+
+    operator_concept = True
 
     operator_can = ("view", "add", "change")
     tenant_admin_can = ("view", "change")
