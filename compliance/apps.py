@@ -8,7 +8,7 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from governance.tenancy import tenants
 
-        from . import erasure, personal_data, requests  # noqa: F401  (personal_data declares into the data map)
+        from . import console, erasure, personal_data, requests  # noqa: F401  (personal_data declares into the data map; console adds the request queue to the admin's home)
         from .protocols import admin, callbacks  # noqa: F401  (admin registers the protocol pages)
 
         tenants.member_joined.connect(erasure.on_member_joined, dispatch_uid="compliance.flag_returning_identity")

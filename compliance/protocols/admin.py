@@ -24,6 +24,8 @@ from . import opendsr
 
 @admin.register(DrpAgent)
 class DrpAgentAdmin(TenantScopedAdmin):
+
+    operator_concept = True
     operator_can = ("view", "add", "change")
     list_display = ("agent_id", "business_id", "tenant", "active", "live_tokens", "created_at")
     list_filter = ("active",)
@@ -36,10 +38,7 @@ class DrpAgentAdmin(TenantScopedAdmin):
     def live_tokens(self, obj):
         return obj.tokens.filter(revoked_at__isnull=True).count()
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        action = "drp.agent_changed" if change else "drp.agent_registered"
-        audit.record(action=action, actor=request.user, tenant=obj.tenant_id, target=obj)
+    audit_actions = {"added": "drp.agent_registered", "changed": "drp.agent_changed"}
 
     @admin.action(description="Revoke the agents' bearer tokens (they must pair again)")
     def revoke_tokens(self, request, queryset):
@@ -51,19 +50,20 @@ class DrpAgentAdmin(TenantScopedAdmin):
 
 @admin.register(OpenDsrController)
 class OpenDsrControllerAdmin(TenantScopedAdmin):
+
+    operator_concept = True
     operator_can = ("view", "add", "change")
     list_display = ("controller_id", "name", "tenant", "active", "created_at")
     list_filter = ("active",)
     fields = ("tenant", "controller_id", "name", "active")
     actions = ("issue_token",)
+    audit_actions = {"added": "opendsr.controller_registered", "changed": "opendsr.controller_changed"}
 
     def save_model(self, request, obj, form, change):
         token = None
         if not change:
             token, obj.token_hash = opendsr.new_token()
-        super().save_model(request, obj, form, change)
-        action = "opendsr.controller_changed" if change else "opendsr.controller_registered"
-        audit.record(action=action, actor=request.user, tenant=obj.tenant_id, target=obj)
+        super().save_model(request, obj, form, change)  # audited by the base, on its fields
         if token:
             messages.warning(request, f"Bearer token for {obj.controller_id} (shown once, store it now): {token}")
 
@@ -80,18 +80,24 @@ class OpenDsrControllerAdmin(TenantScopedAdmin):
 
 @admin.register(DrpRequest)
 class DrpRequestAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("request", "tenant", "agent", "exercise", "agent_request_id", "last_status_sent")
     list_filter = ("exercise",)
 
 
 @admin.register(OpenDsrRequest)
 class OpenDsrRequestAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("subject_request_id", "tenant", "controller", "regulation", "request_type", "last_status_sent")
     list_filter = ("regulation", "request_type")
 
 
 @admin.register(CallbackDelivery)
 class CallbackDeliveryAdmin(ReadOnlyAdmin):
+
+    operator_concept = True
     list_display = ("created_at", "tenant", "protocol", "state", "attempts", "last_http_status", "last_error")
     list_filter = ("protocol", "state")
 

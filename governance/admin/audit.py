@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from governance import audit
 from governance.admin.base import ReadOnlyAdmin, TenantPageMixin
+from governance.admin.humane import people_by_label
 from governance.models import AuditCheckpoint, AuditEvent
 
 
@@ -23,7 +24,7 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(TenantPageMixin, ReadOnlyAdmin):
-    list_display = ("id", "created_at", "tenant", "actor", "action", "target_type", "target_id", "proof_link")
+    list_display = ("id", "created_at", "tenant", "who", "action", "target_type", "target_id", "proof_link")
     list_filter = ("action",)
     exclude = ()
     tenant_pages = (
@@ -41,6 +42,17 @@ class AuditEventAdmin(TenantPageMixin, ReadOnlyAdmin):
             path("<path:object_id>/proof/", wrap(self.proof_view), name="governance_auditevent_proof"),
             *super().get_urls(),
         ]
+
+    @admin.display(description="who", ordering="actor")
+    def who(self, obj):
+        return getattr(obj, "_who", obj.actor)
+
+    def get_changelist_instance(self, request):
+        cl = super().get_changelist_instance(request)
+        people = people_by_label({e.actor for e in cl.result_list})  # one query for the page's people
+        for event in cl.result_list:
+            event._who = people.get(event.actor, event.actor)
+        return cl
 
     @admin.display(description="proof")
     def proof_link(self, obj):

@@ -11,15 +11,26 @@ Customer content is declared, not special-cased: a subclass lists its content in
 hides it from everyone who is not the row's tenant (support staff and the operator alike) unless
 governance.support.grants.can_see_content finds a live grant covering that row; each change page shown
 under a grant writes one access-transparency audit event. List pages never show content.
+
+Every change a person makes through these bases is audited (AuditedChanges): a save or delete
+writes one audit event in the admin's transaction, naming the fields changed (never their
+values); an admin whose save calls a domain function that audits itself passes it the names
+(`changed_fields(form, formsets)`) and the base writes nothing more. Timestamps that record
+history are read-only.
 """
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from governance import audit
+from governance.admin.humane import DaysHoursField
 from governance.datamap import DATA_MAP
 from governance.models import StoredObject, Tenant
 from governance.support import grants
@@ -40,7 +51,13 @@ def request_scope(request) -> scoping.TenantScope:
 class DeclaredPermissions:
     """Django's permission hooks, each asking the admin's one `_allowed(request, action, obj)`."""
 
+    # The operator's concept (agents, controllers, callbacks, platform defaults, tenants): kept off a
+    # tenant admin's home and app lists; its pages stay reachable where the admin links to them.
+    operator_concept: bool = False
+
     def has_module_permission(self, request):
+        if self.operator_concept and not scoping.is_operator(request.user):
+            return False
         return self._allowed(request, "view")
 
     def has_view_permission(self, request, obj=None):
@@ -56,7 +73,95 @@ class DeclaredPermissions:
         return self._allowed(request, "delete", obj)
 
 
-class OperatorOnlyAdmin(DeclaredPermissions, admin.ModelAdmin):
+def changed_fields(form, formsets=()) -> list[str]:
+    """The names of the fields a person changed on the page: the form's, then `inline.field` of
+    each inline row changed, added or deleted (names only: values may be personal)."""
+    names = list(form.changed_data) if form is not None else []
+    for formset in formsets:
+        prefix = formset.model._meta.model_name
+        for inline_form in formset.forms:
+            if inline_form in getattr(formset, "deleted_forms", ()):
+                names.append(f"{prefix}.deleted")
+            else:
+                names += [f"{prefix}.{name}" for name in inline_form.changed_data if name not in ("DELETE", "id")]
+    return list(dict.fromkeys(names))
+
+
+def is_history_field(field) -> bool:
+    """A timestamp that records what happened (created_at, date_joined, ...): never typed by a person."""
+    return isinstance(field, models.DateTimeField)
+
+
+class HumaneValues:
+    """Durations typed as days and hours (errors on the field); a one-tenant admin is never asked
+    for their tenant (preselected and hidden) nor shown a tenant column."""
+
+    formfield_overrides = {models.DurationField: {"form_class": DaysHoursField}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Tenant and not scoping.is_operator(request.user):
+            choices = list(field.queryset[:2])
+            if len(choices) == 1:
+                field.initial, field.widget = choices[0].pk, forms.HiddenInput()
+        return field
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if "tenant" in shown and not scoping.is_operator(request.user) and len(request_scope(request).tenant_ids) == 1:
+            shown.remove("tenant")
+        return shown
+
+
+class AuditedChanges:
+    """One audit event per admin save or delete, in the admin's transaction (changeform_view and
+    delete_view run inside one). A subclass whose save_model calls a domain function that audits
+    does not call super().save_model, and the base then writes nothing more."""
+
+    # The event's action per kind of change; default "<model>.added" / "<model>.changed" / "<model>.deleted".
+    audit_actions: dict[str, str] = {}
+
+    def audit_action(self, obj, verb: str) -> str:
+        return self.audit_actions.get(verb, f"{obj._meta.model_name}.{verb}")
+
+    def audit_tenant(self, obj):
+        return scoping.tenant_id_of(obj) if scoping.is_tenant_owned(type(obj)) else None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        request._sg_generic_save = (obj, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        saved = getattr(request, "_sg_generic_save", None)
+        if saved is None:
+            return
+        obj, change = saved
+        del request._sg_generic_save
+        fields = changed_fields(form, formsets)
+        if change and not fields:
+            return  # saved without a change: nothing happened
+        verb = "changed" if change else "added"
+        audit.record(action=self.audit_action(obj, verb), actor=request.user, tenant=self.audit_tenant(obj),
+                     target=obj, metadata={"fields": fields, "via": "admin"})
+
+    def delete_model(self, request, obj):
+        target = (obj._meta.label_lower, str(obj.pk))
+        audit.record(action=self.audit_action(obj, "deleted"), actor=request.user, tenant=self.audit_tenant(obj),
+                     target=target, metadata={"via": "admin"})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:  # one event per row, in the action's transaction
+            self.delete_model(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        history = [f.name for f in self.model._meta.concrete_fields if is_history_field(f) and f.editable]
+        return readonly + [name for name in history if name not in readonly]
+
+
+class OperatorOnlyAdmin(HumaneValues, AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Platform rows (no tenant: terms versions, retention defaults, sweeper runs, support staff,
     accounts). The operator may do what `operator_can` says; nobody else anything, except that
     `tenant_admin_can = ("view",)` lets tenant admins read (never write) a platform default."""
@@ -98,7 +203,7 @@ class OperatorOnlyInline(admin.TabularInline):
         return self._allowed(request, "delete", obj)
 
 
-class TenantScopedAdmin(DeclaredPermissions, admin.ModelAdmin):
+class TenantScopedAdmin(HumaneValues, AuditedChanges, DeclaredPermissions, admin.ModelAdmin):
     """Every admin of a tenant-owned model derives from this (check sightguard.E201).
 
     Rows come from scoping.tenant_scope: the operator's are every tenant's, a tenant admin's the
@@ -155,8 +260,24 @@ class TenantScopedAdmin(DeclaredPermissions, admin.ModelAdmin):
 
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Django redirects with "does not exist"; a plain 404 says the same for every id.
+        # Django redirects with "does not exist"; a plain 404 says the same for every id, except to
+        # a support engineer whose grant covered this row: they read that their access ended.
+        ended = self._ended_grant(request, object_id)
+        if ended is not None:
+            context = {**self.admin_site.each_context(request), "title": "Your access has ended", "grant": ended}
+            return TemplateResponse(request, "admin/governance/access_ended.html", context, status=403)
         raise Http404
+
+    def _ended_grant(self, request, object_id):
+        if not request_scope(request).support or not self.content_fields:
+            return None
+        from governance.support import workflow
+
+        try:
+            obj = self.model._default_manager.filter(pk=object_id).first()
+        except (ValueError, ValidationError):
+            return None
+        return workflow.ended_grant(user=request.user, obj=obj) if obj is not None else None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Choices in forms and autocomplete never list another tenant's rows.

@@ -5,8 +5,9 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from governance import consent
+from governance import consent, impact
 from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageAdmin
+from governance.admin.humane import CONSENT_WORDS
 from governance.errors import SightguardError
 from governance.models import (
     ConsentOverview,
@@ -55,9 +56,19 @@ class TermsVersionAdmin(OperatorOnlyAdmin):
     def get_actions(self, request):
         return super().get_actions(request) if scoping.is_operator(request.user) else {}
 
-    @admin.action(description="Publish the selected draft versions")
+    @admin.action(description="Publish the selected draft versions… (a page shows whom it stops first)")
     def publish(self, request, queryset):
-        for terms in queryset.filter(published_at__isnull=True).order_by("id"):
+        drafts = list(queryset.filter(published_at__isnull=True).order_by("id"))
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Publish these terms?",
+                "opts": self.model._meta,
+                "drafts": [(terms, impact.publication_impact(terms=terms)) for terms in drafts],
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/governance/terms_publish.html", context)
+        for terms in drafts:
             consent.publish(terms=terms, actor=request.user)
             self.message_user(request, f"Published terms version {terms.version}.", messages.SUCCESS)
 
@@ -86,6 +97,7 @@ class ConsentOverviewAdmin(TenantPageAdmin):
         if scoping.is_operator(user):  # status per tenant, no content, no actions
             shown = [tenant] if tenant is not None else tenants
             context["overview"] = [(t, consent.consent_status(tenant=t)) for t in shown]
+            context["overview"] = [(t, st, CONSENT_WORDS.get(st.status, st.status)) for t, st in context["overview"]]
             context["current"] = consent.current_terms()
             return TemplateResponse(request, "admin/governance/consent.html", context)
         context["tenants"] = tenants if tenants.count() > 1 else None
@@ -101,6 +113,9 @@ class ConsentOverviewAdmin(TenantPageAdmin):
                     consent.accept(tenant=tenant, version=request.POST.get("version", ""), actor=user)
                     self.message_user(request, "You accepted the terms. Image search may now use the providers they name.", messages.SUCCESS)
                 elif request.POST.get("action") == "revoke":
+                    if request.POST.get("confirmed") != "yes":  # first what it stops, then the decision
+                        context.update(title="Revoke consent?", tenant=tenant, impact=impact.revocation_impact(tenant=tenant))
+                        return TemplateResponse(request, "admin/governance/consent_revoke.html", context)
                     consent.revoke(tenant=tenant, actor=user)
                     self.message_user(request, "Consent revoked: nothing more is sent to any provider.", messages.WARNING)
                 else:
@@ -112,6 +127,7 @@ class ConsentOverviewAdmin(TenantPageAdmin):
         context.update(
             tenant=tenant,
             status=status,
+            status_words=CONSENT_WORDS.get(status.status, status.status),
             current=status.current,
             subprocessors=list(status.current.subprocessors.all()) if status.current else [],
             history=ConsentRecord.objects.filter(tenant=tenant).select_related("terms", "revocation")[:20],

@@ -17,7 +17,9 @@ from governance.admin.base import (
     ReadOnlyAdmin,
     TenantPageMixin,
     TenantScopedAdmin,
+    changed_fields,
 )
+from governance.admin.humane import duration_words, person
 from governance.errors import SightguardError
 from governance.models import (
     LegalHold,
@@ -69,7 +71,7 @@ class RetentionPolicyForm(forms.ModelForm):
                 max_age_bound=data.get("max_age_bound"),
             )
         except SightguardError as exc:
-            raise ValidationError(exc.detail, code=exc.code) from exc
+            self.add_error("max_age" if exc.code == "retention_out_of_bounds" else None, ValidationError(exc.detail, code=exc.code))
         return data
 
 
@@ -77,17 +79,27 @@ class RetentionPolicyForm(forms.ModelForm):
 class RetentionPolicyAdmin(TenantPageMixin, OperatorOnlyAdmin):
     """Operators set the defaults; tenant admins read them (and their bounds) and may preview."""
 
+    operator_concept = True
+
     operator_can = ("view", "add", "change")
     tenant_admin_can = ("view",)
     form = RetentionPolicyForm
-    list_display = ("category", "max_age", "action", "enabled", "min_age", "max_age_bound", "tenant_may_override", "description")
+    list_display = ("category", "keep_for", "action", "enabled", "bounds", "tenant_may_override", "description")
+
+    @admin.display(description="kept for", ordering="max_age")
+    def keep_for(self, obj):
+        return duration_words(obj.max_age)
+
+    @admin.display(description="a tenant may choose")
+    def bounds(self, obj):
+        return f"{duration_words(obj.min_age)} … {duration_words(obj.max_age_bound)}"
     actions = ["dry_run"]
 
     def get_actions(self, request):
         return super().get_actions(request) if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
-        rules.save_policy(policy=obj, actor=request.user)
+        rules.save_policy(policy=obj, actor=request.user, fields=changed_fields(form))
 
     @admin.action(description="Dry run: list what retention would delete now")
     def dry_run(self, request, queryset):
@@ -135,28 +147,33 @@ class TenantRetentionRuleForm(forms.ModelForm):
             return data
         try:
             rules.check_tenant_rule(
-                category=data["category"], max_age=data["max_age"], action=data["action"], enabled=data["enabled"]
+                category=data.get("category", self.instance.category),  # read-only once the rule exists
+                max_age=data["max_age"], action=data["action"], enabled=data["enabled"],
             )
         except SightguardError as exc:
-            raise ValidationError(exc.detail, code=exc.code) from exc
+            self.add_error("max_age" if exc.code == "retention_out_of_bounds" else None, ValidationError(exc.detail, code=exc.code))
         return data
 
 
 @admin.register(TenantRetentionRule)
 class TenantRetentionRuleAdmin(TenantScopedAdmin):
     form = TenantRetentionRuleForm
-    list_display = ("tenant", "category", "max_age", "action", "enabled", "platform_bounds", "explanation")
+    list_display = ("tenant", "category", "keep_for", "action", "enabled", "platform_bounds")
     list_filter = ("category",)
     tenant_admin_can = ("view", "add", "change", "delete")
     operator_can = ("view",)  # the operator sets the defaults; overrides are the tenant's
     actions = ["dry_run"]
+
+    @admin.display(description="kept for", ordering="max_age")
+    def keep_for(self, obj):
+        return duration_words(obj.max_age)
 
     @admin.display(description="allowed")
     def platform_bounds(self, obj):
         policy = RetentionPolicy.objects.filter(category=obj.category).first()
         if policy is None:
             return "-"
-        return f"{policy.min_age} … {policy.max_age_bound or 'no limit'}"
+        return f"{duration_words(policy.min_age)} … {duration_words(policy.max_age_bound)}"
 
     @admin.display(description="what it covers")
     def explanation(self, obj):
@@ -172,7 +189,7 @@ class TenantRetentionRuleAdmin(TenantScopedAdmin):
         return actions if self.has_view_permission(request) else {}
 
     def save_model(self, request, obj, form, change):
-        rules.save_tenant_rule(rule=obj, actor=request.user)
+        rules.save_tenant_rule(rule=obj, actor=request.user, fields=changed_fields(form))
 
     def delete_model(self, request, obj):
         rules.delete_tenant_rule(rule=obj, actor=request.user)
@@ -217,7 +234,11 @@ class LegalHoldAdmin(TenantScopedAdmin):
     """Holds are set (add) and released (action); never edited or deleted, so the record stays."""
 
     form = LegalHoldForm
-    list_display = ("id", "tenant", "scope", "object_type", "object_id", "created_by", "created_at", "released_at", "released_by")
+    list_display = ("id", "tenant", "scope", "object_type", "object_id", "set_by", "created_at", "released_at")
+
+    @admin.display(description="set by", ordering="created_by")
+    def set_by(self, obj):
+        return person(obj.created_by) if obj.created_by_id else "-"
     list_filter = ("scope", ("released_at", admin.EmptyFieldListFilter))
     tenant_admin_can = ("view", "add")
     operator_can = ("view", "add")

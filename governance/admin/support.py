@@ -6,14 +6,16 @@ admin sees and decides their tenant's; the operator reads them all and decides n
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin
+from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin, request_scope
+from governance.admin.humane import people_by_label, person
 from governance.datamap import Category
-from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
+from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant
 from governance.support import grants, workflow
 
 
@@ -54,28 +56,12 @@ class AccessRequestForm(forms.ModelForm):
         return pairs
 
 
-class DecisionForm(forms.ModelForm):
-    """What a tenant admin fills in to decide."""
-
-    decision = forms.ChoiceField(
-        choices=[("", "---------"), ("approve", "Approve"), ("deny", "Deny"), ("revoke", "Revoke the grant")],
-        required=False,
-    )
-    grant_hours = forms.IntegerField(
-        min_value=1, max_value=grants.MAX_HOURS, required=False, help_text="Fewer hours than asked, or blank for all."
-    )
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    class Meta:
-        model = AccessRequest
-        fields = ()
-
-
 @admin.register(AccessRequest)
 class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
-    list_display = ("id", "tenant", "ticket", "reason_code", "requester_label", "status", "hours_requested", "created_at", "approved_until")
+    list_display = ("id", "tenant", "ticket", "requester_label", "status", "hours_requested", "created_at", "approved_until")
     list_filter = ("status", "reason_code")
     change_list_template = "admin/governance/accessrequest/change_list.html"
+    change_form_template = "admin/governance/accessrequest/change_form.html"
     detail_fields = (
         "tenant", "requester_label", "ticket", "reason_code", "reason_text", "scope", "hours_requested", "status",
         "created_at", "answer_by", "decided_by_label", "decided_at", "decision_comment", "hours_granted",
@@ -99,14 +85,16 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
     # --- forms -----------------------------------------------------------------------------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = DecisionForm if obj is not None else AccessRequestForm
+        if obj is None:
+            kwargs["form"] = AccessRequestForm
+        else:
+            kwargs["fields"] = ()  # the request is read; decisions are the buttons (decide_view)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("tenant", "ticket", "reason_code", "reason_text", "categories", "objects", "hours")
-        decide = ("decision", "grant_hours", "comment") if self.has_change_permission(request, obj) else ()
-        return (*self.detail_fields, *decide)
+        return self.detail_fields
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.detail_fields
@@ -118,28 +106,72 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing on the page is edited: decisions go through decide_view
         data = form.cleaned_data
         try:
-            if not change:
-                created = workflow.open_request(
-                    requester=request.user,
-                    tenant=data["tenant"],
-                    ticket=data["ticket"],
-                    reason_code=data["reason_code"],
-                    reason_text=data["reason_text"],
-                    hours=data["hours"],
-                    categories=data["categories"],
-                    objects=data["objects"],
-                )
-                obj.__dict__.update(created.__dict__)
-            elif data.get("decision") == "approve":
-                workflow.approve(request=obj, actor=request.user, hours=data.get("grant_hours"), comment=data["comment"])
-            elif data.get("decision") == "deny":
-                workflow.deny(request=obj, actor=request.user, comment=data["comment"])
-            elif data.get("decision") == "revoke":
-                workflow.revoke(request=obj, actor=request.user, comment=data["comment"])
+            created = workflow.open_request(
+                requester=request.user,
+                tenant=data["tenant"],
+                ticket=data["ticket"],
+                reason_code=data["reason_code"],
+                reason_text=data["reason_text"],
+                hours=data["hours"],
+                categories=data["categories"],
+                objects=data["objects"],
+            )
+            obj.__dict__.update(created.__dict__)
         except grants.SupportError as exc:
             request._support_refusal = exc
+
+    # --- the one place a tenant admin's decision is taken --------------------------------------------
+
+    def decide_view(self, request, object_id):
+        """Approve (for the hours asked or fewer), deny with a reason, or revoke a live grant."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        if request.method != "POST" or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        post, actor = request.POST, request.user
+        decision = post.get("decision", "")
+        try:
+            if decision == "approve":
+                hours = post.get("grant_hours", "").strip()
+                if hours and not hours.isdigit():
+                    raise grants.SupportError("Hours must be a whole number.", code="invalid_duration", status=400)
+                workflow.approve(request=obj, actor=actor, hours=int(hours) if hours else None, comment=post.get("comment", ""))
+            elif decision == "deny":
+                workflow.deny(request=obj, actor=actor, comment=post.get("comment", ""))
+            elif decision == "revoke":
+                workflow.revoke(request=obj, actor=actor, comment=post.get("comment", ""))
+            else:
+                raise grants.SupportError("Choose Approve, Deny or Revoke.", code="invalid")
+        except grants.SupportError as exc:
+            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+        else:
+            obj.refresh_from_db()
+            self.message_user(request, f"Request #{obj.pk} is now {obj.get_status_display().lower()}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:governance_accessrequest_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                 "show_save_and_add_another": False, "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            from django.utils import timezone
+
+            now = timezone.now()
+            scope = request_scope(request)
+            decides = obj.tenant_id in scope.tenant_ids and obj.requester_id != request.user.pk
+            context.update(
+                can_decide=decides and obj.status == AccessRequest.Status.PENDING and obj.answer_by > now,
+                can_revoke=decides and obj.status == AccessRequest.Status.APPROVED and obj.approved_until > now,
+                decide_url=reverse("admin:governance_accessrequest_decide", args=[obj.pk]),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):
         pass
@@ -156,11 +188,6 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
         return HttpResponseRedirect(reverse("admin:governance_accessrequest_change", args=[obj.pk]))
 
     def response_change(self, request, obj):
-        if refusal := getattr(request, "_support_refusal", None):
-            self.message_user(request, f"{refusal.detail} ({refusal.code})", messages.ERROR)
-        else:
-            obj.refresh_from_db()
-            self.message_user(request, f"Request #{obj.pk} is now {obj.get_status_display().lower()}.", messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
     # --- display ---------------------------------------------------------------------------------
@@ -193,7 +220,12 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.transparency_view)
-        return [path("transparency/", view, name="governance_accessrequest_transparency"), *super().get_urls()]
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [
+            path("transparency/", view, name="governance_accessrequest_transparency"),
+            path("<path:object_id>/decide/", decide, name="governance_accessrequest_decide"),
+            *super().get_urls(),
+        ]
 
     def transparency_view(self, request):
         tenants = self.page_tenants(request)
@@ -216,13 +248,7 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
         return TemplateResponse(request, "admin/governance/accessrequest/transparency.html", context)
 
 
-def _person(user) -> str:
-    return f"{user.email} (#{user.pk})" if user else "-"
-
-
-def _people_by_label(labels) -> dict:
-    ids = {int(label.split(":")[1]) for label in labels if label.startswith("user:")}
-    return {f"user:{u.pk}": _person(u) for u in User.objects.filter(pk__in=ids)}
+_person, _people_by_label = person, people_by_label
 
 
 @admin.register(SupportStaff)

@@ -7,6 +7,7 @@ What each category holds, and when its rows age, is declared in the data map
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -70,8 +71,9 @@ def check_policy(*, category: str, max_age: timedelta, action: str, min_age: tim
         raise SightguardError("The default maximum age lies outside its own bounds.", code="retention_out_of_bounds")
 
 
-def save_tenant_rule(*, rule: TenantRetentionRule, actor) -> TenantRetentionRule:
-    """Create or change a tenant's override (checked against the bounds), audited."""
+def save_tenant_rule(*, rule: TenantRetentionRule, actor, fields: Sequence[str] = ()) -> TenantRetentionRule:
+    """Create or change a tenant's override (checked against the bounds), audited (`fields`: the
+    names of the fields the person changed, for the event)."""
     check_tenant_rule(category=rule.category, max_age=rule.max_age, action=rule.action, enabled=rule.enabled)
     with transaction.atomic():
         created = rule.pk is None
@@ -87,6 +89,7 @@ def save_tenant_rule(*, rule: TenantRetentionRule, actor) -> TenantRetentionRule
                 "max_age_seconds": int(rule.max_age.total_seconds()),
                 "action": rule.action,
                 "enabled": rule.enabled,
+                "fields": list(fields),
             },
         )
     return rule
@@ -101,7 +104,7 @@ def delete_tenant_rule(*, rule: TenantRetentionRule, actor) -> None:
         rule.delete()
 
 
-def save_policy(*, policy: RetentionPolicy, actor) -> RetentionPolicy:
+def save_policy(*, policy: RetentionPolicy, actor, fields: Sequence[str] = ()) -> RetentionPolicy:
     check_policy(
         category=policy.category,
         max_age=policy.max_age,
@@ -123,6 +126,7 @@ def save_policy(*, policy: RetentionPolicy, actor) -> RetentionPolicy:
                 "max_age_bound_seconds": int(policy.max_age_bound.total_seconds()) if policy.max_age_bound else None,
                 "action": policy.action,
                 "enabled": policy.enabled,
+                "fields": list(fields),
             },
         )
     return policy

@@ -220,3 +220,22 @@ def transparency_events(tenant_ids):
     from governance.models import AuditEvent
 
     return AuditEvent.objects.filter(tenant_id__in=tenant_ids, action__startswith="support.").order_by("-id")
+
+
+def ended_grant(*, user, obj) -> AccessRequest | None:
+    """The support account's latest grant that covered `obj` and has ended (revoked or expired), if
+    any: what the engineer is told instead of "not found" when they come back to a page."""
+    from governance.support.grants import category_of
+
+    tenant_id = scoping.tenant_id_of(obj)
+    if tenant_id is None or not is_support(user):
+        return None
+    category = category_of(obj)
+    ended = AccessRequest.objects.filter(
+        requester_id=user.pk, tenant_id=tenant_id, approved_until__isnull=False,
+        status__in=(AccessRequest.Status.REVOKED, AccessRequest.Status.EXPIRED, AccessRequest.Status.APPROVED),
+    ).exclude(status=AccessRequest.Status.APPROVED, approved_until__gt=timezone.now()).order_by("-approved_until")
+    for grant in ended:
+        if (category and category in grant.scope_categories) or {"type": obj._meta.label_lower, "id": str(obj.pk)} in grant.scope_objects:
+            return grant
+    return None

@@ -1,6 +1,9 @@
 """Tenants and their members."""
 
+import re
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -15,8 +18,32 @@ from governance.tenancy.keys import issue_key
 member_joined = Signal()
 
 
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+
+
+def check_slug(slug: str) -> str:
+    """A tenant's slug names it in URLs (/privacy/<slug>/): lowercase letters, digits and inner hyphens."""
+    if not SLUG_RE.match(slug or ""):
+        raise SightguardError(
+            "A tenant's short name uses 1 to 50 lowercase letters, digits and hyphens (not at either end), e.g. acme-oy.",
+            code="invalid_slug",
+        )
+    return slug
+
+
+def check_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SightguardError("That is not an e-mail address (name@example.com).", code="invalid_email") from None
+    return email
+
+
 def create_tenant(*, slug: str, name: str = "", admin_email: str, admin_password: str | None = None, actor=None):
     """A tenant with its first admin; returns (tenant, membership, raw API key)."""
+    check_slug(slug)
+    check_email(admin_email)
     with transaction.atomic():
         if Tenant.objects.filter(slug=slug).exists():
             raise SightguardError(f"A tenant named {slug!r} exists already.", code="tenant_exists")
@@ -32,6 +59,7 @@ def add_member(*, tenant: Tenant, email: str, role: str = Membership.Role.MEMBER
     """Add a person to a tenant (creating the account if new); returns (membership, raw API key)."""
     if role not in Membership.Role.values:
         raise SightguardError(f"Unknown role {role!r}.", code="invalid_role")
+    email = check_email(email)
     with transaction.atomic():
         user = User.objects.filter(email_index=blind_index(email)).first()
         if user is None:

@@ -47,7 +47,7 @@ def test_a_tenant_admin_reads_the_terms_and_accepts(live_server, browser, alice)
     page.click("text=AI terms and consent")
     assert page.locator("#terms-text").inner_text().startswith("Sightguard generative-AI terms, version 1.0")
     assert page.locator("#subprocessors tbody tr").count() == 3
-    assert page.locator("[data-status]").inner_text() == "not_accepted"
+    assert page.locator("[data-status]").inner_text() == "Not accepted yet"
 
     page.click("#accept-button")  # the box is not ticked: the browser itself refuses to submit
     assert not ConsentRecord.objects.exists()

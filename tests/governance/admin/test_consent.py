@@ -58,7 +58,10 @@ def test_accepting_needs_the_explicit_confirmation(alice):
 def test_revoking_in_the_admin(alice):
     client = logged_in(alice.user)
     client.post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
-    response = client.post(PAGE, {"action": "revoke"}, follow=True)
+    confirm = client.post(PAGE, {"action": "revoke"}).content.decode()  # first what it stops
+    assert 'id="confirm-revoke"' in confirm and 'id="impact-searches">0<' in confirm
+    assert not ConsentRevocation.objects.exists()
+    response = client.post(PAGE, {"action": "revoke", "confirmed": "yes"}, follow=True)
     assert "Consent revoked" in response.content.decode()
     assert ConsentRevocation.objects.get().revoked_by == alice.user
     assert 'data-status="revoked"' in response.content.decode()
@@ -98,12 +101,14 @@ def test_the_operator_sees_each_tenants_status_but_cannot_accept(operator, alice
     logged_in(alice.user).post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
     client = logged_in(operator)
     html = client.get(PAGE).content.decode()
-    assert "<td>acme</td><td>accepted</td>" in html and "<td>globex</td><td>not_accepted</td>" in html
+    assert '<td>acme</td><td data-status="accepted">Accepted</td>' in html
+    assert '<td>globex</td><td data-status="not_accepted">Not accepted yet</td>' in html  # statuses in words
     client.post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
     assert ConsentRecord.objects.count() == 1
 
 
-def test_the_operator_writes_and_publishes_a_version(operator):
+def test_the_operator_writes_and_publishes_a_version(operator, alice):
+    logged_in(alice.user).post(PAGE, {"action": "accept", "version": "1.0", "confirm": "yes"})
     client = logged_in(operator)
     response = client.post(
         "/admin/governance/termsversion/add/",
@@ -121,7 +126,12 @@ def test_the_operator_writes_and_publishes_a_version(operator):
     assert response.status_code == 302, response.content.decode()[:3000]
     terms = TermsVersion.objects.get(version="2.0")
     assert terms.published_at is None and terms.subprocessors.get().company == "Google"
-    client.post("/admin/governance/termsversion/", {"action": "publish", "_selected_action": [terms.pk]})
+    confirm = client.post("/admin/governance/termsversion/", {"action": "publish", "_selected_action": [terms.pk]})
+    assert 'id="confirm-publish"' in confirm.content.decode()
+    assert f'id="impact-tenants-{terms.pk}">1<' in confirm.content.decode()  # acme stops until it accepts again
+    terms.refresh_from_db()
+    assert terms.published_at is None  # nothing happens before the confirmation
+    client.post("/admin/governance/termsversion/", {"action": "publish", "_selected_action": [terms.pk], "confirmed": "yes"})
     terms.refresh_from_db()
     assert terms.published_at is not None
     assert AuditEvent.objects.filter(action="terms.published").count() == 1

@@ -25,6 +25,10 @@ def change_url(request):
     return f"/admin/governance/accessrequest/{request.pk}/change/"
 
 
+def decide_url(request):
+    return f"/admin/governance/accessrequest/{request.pk}/decide/"
+
+
 @pytest.fixture
 def job(bob):
     return make_job(bob, context="CTX-falcon", description="DESC-gearbox")
@@ -70,7 +74,7 @@ def test_the_tenant_admin_approves_with_fewer_hours_in_the_admin(sam, alice, job
     client = logged_in(alice.user)
     page = client.get(change_url(request)).content.decode()
     assert 'name="decision"' in page and "SUP-1001" in page
-    client.post(change_url(request), {"decision": "approve", "grant_hours": "2", "comment": "go ahead"})
+    client.post(decide_url(request), {"decision": "approve", "grant_hours": "2", "comment": "go ahead"})
     request.refresh_from_db()
     assert (request.status, request.hours_granted, request.decided_by_id) == ("approved", 2, alice.user.pk)
     assert AuditEvent.objects.filter(action="support.approved", target_id=str(request.pk)).exists()
@@ -80,26 +84,31 @@ def test_the_operator_and_another_tenants_admin_cannot_decide(sam, alice, charli
     request = ask(sam, alice.tenant, objects=[job])
     operator_client = logged_in(operator)
     assert 'name="decision"' not in operator_client.get(change_url(request)).content.decode()
-    assert operator_client.post(change_url(request), {"decision": "approve"}).status_code == 403
+    assert operator_client.post(decide_url(request), {"decision": "approve"}).status_code == 403
     charlie_client = logged_in(charlie.user)
     assert charlie_client.get(change_url(request)).status_code == 404  # as if it did not exist
-    assert charlie_client.post(change_url(request), {"decision": "approve"}).status_code == 404
+    assert charlie_client.post(decide_url(request), {"decision": "approve"}).status_code == 404
     assert "SUP-1001" not in charlie_client.get("/admin/governance/accessrequest/").content.decode()
     assert AccessRequest.objects.get().status == "pending"
 
 
 def test_an_over_long_approval_is_refused_with_its_code(sam, alice, job):
     request = ask(sam, alice.tenant, objects=[job], hours=2)
-    response = logged_in(alice.user).post(change_url(request), {"decision": "approve", "grant_hours": "3"}, follow=True)
+    response = logged_in(alice.user).post(decide_url(request), {"decision": "approve", "grant_hours": "3"}, follow=True)
     assert "invalid_duration" in response.content.decode()
     assert AccessRequest.objects.get().status == "pending"
 
 
 def test_the_tenant_admin_revokes_in_the_admin(sam, alice, job):
     request = grant(sam, alice, objects=[job])
-    logged_in(alice.user).post(change_url(request), {"decision": "revoke", "comment": "done"})
+    logged_in(alice.user).post(decide_url(request), {"decision": "revoke", "comment": "done"})
     assert AccessRequest.objects.get().status == "revoked"
-    assert logged_in(sam).get(f"/admin/search/searchjob/{job.pk}/change/").status_code == 404
+    ended = logged_in(sam).get(f"/admin/search/searchjob/{job.pk}/change/")
+    page = ended.content.decode()
+    assert ended.status_code == 403 and "was ended by the tenant's admin" in page and "SUP-" in page
+    assert "DESC-gearbox" not in page and "CTX-falcon" not in page
+    # a row the grant never covered is still a plain 404: nothing confirms it exists
+    assert logged_in(sam).get("/admin/search/searchjob/00000000-0000-0000-0000-000000000000/change/").status_code == 404
 
 
 def test_support_reaches_only_covered_rows_and_list_pages_show_no_content(sam, alice, bob, dave, job):

@@ -36,6 +36,32 @@ def test_commands_refuse_clearly(capsys, acme):
         call_command("add_member", "acme", "--email", "ALICE@acme.example")
 
 
+@pytest.mark.parametrize("slug", ["Bad Slug!", "UPPER", "über", "edge-", "under_score", "", "x" * 51])
+def test_create_tenant_refuses_a_bad_slug_and_stores_nothing(slug):
+    with pytest.raises(CommandError, match="invalid_slug: A tenant's short name uses"):
+        call_command("create_tenant", slug, "--admin-email", "peter@initech.example")
+    assert not Tenant.objects.exists() and not AuditEvent.objects.filter(action="tenant.created").exists()
+
+
+@pytest.mark.parametrize("email", ["notanemail", "a@b", "two@@example.com", ""])
+def test_create_tenant_and_add_member_refuse_a_bad_email(email, acme):
+    with pytest.raises(CommandError, match="invalid_email"):
+        call_command("create_tenant", "initech", "--admin-email", email)
+    with pytest.raises(CommandError, match="invalid_email"):
+        call_command("add_member", "acme", "--email", email)
+    assert not Tenant.objects.filter(slug="initech").exists() and Membership.objects.filter(tenant=acme).count() == 1
+
+
+def test_the_admin_refuses_a_bad_slug_on_the_field(operator):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator)
+    response = client.post("/admin/governance/tenant/add/", {"slug": "Bad Slug!", "name": "Bad", "retain_cleaned_images_days": "0"})
+    assert response.status_code == 200 and not Tenant.objects.filter(name="Bad").exists()
+    assert "lowercase letters, digits and hyphens" in str(response.context["adminform"].form.errors["slug"])
+
+
 def test_last_used_time_is_recorded(bob):
     assert ApiKey.objects.get(user=bob.user).last_used_at is None
     bob.api.get("/api/v1/search-jobs/")
