@@ -96,7 +96,8 @@ def export_ready(*, request: DataSubjectRequest, to: str, link: str) -> None:
         to=to,
         subject=f"Your data export {request.reference} is ready",
         lines=[
-            "Your data is ready for download as one ZIP archive (JSON files and a manifest explaining each):",
+            "Your data is ready for download as one ZIP archive: open index.html in it to read your data "
+            "explained in plain words (JSON and CSV files for programs sit beside it):",
             link,
             "",
             "The link expires one hour after this e-mail was sent and the archive is then deleted. "

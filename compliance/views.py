@@ -130,3 +130,9 @@ def status(request, tenant_slug, reference):
                 code = exc.status
     context["view"] = subject_status.describe(request=found)
     return _secure(render(request, "compliance/status.html", context, status=code), retry_after=retry_after)
+
+
+@require_http_methods(["GET"])
+def home(request):
+    """The site's front door: where each kind of visitor goes (names no organisation)."""
+    return render(request, "compliance/home.html")
