@@ -173,6 +173,23 @@ def verify(*, token: str) -> DataSubjectRequest:
     return request
 
 
+def resend_verification(*, reference: str) -> DataSubjectRequest:
+    """The verification e-mail again, with a fresh link (the earlier one stops working). The request
+    still lapses 24 hours after it was filed."""
+    request = DataSubjectRequest.objects.select_related("tenant").filter(reference=reference or "").first()
+    if request is None:
+        raise SightguardError("Not found.", code="not_found", status=404)
+    if request.status != Status.PENDING_VERIFICATION or not request.email:
+        raise SightguardError("This request needs no confirmation.", code="verification_not_pending", status=409)
+    with transaction.atomic():
+        link = _new_link(request, purpose="verify")
+        audit.record(action="privacy_request.verification_resent", actor="subject", tenant=request.tenant_id,
+                     target=request)
+        message = _composed(lambda: mail.verification_message(request=request, to=request.email, link=link))
+        transaction.on_commit(lambda: mail.send(message))
+    return request
+
+
 def request_reissue(*, reference: str) -> DataSubjectRequest:
     """Ask for a new export link: a fresh verification e-mail to the address on the request."""
     request = DataSubjectRequest.objects.select_related("tenant").filter(reference=reference or "").first()

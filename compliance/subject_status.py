@@ -23,6 +23,7 @@ class SubjectView:
     link_expires_at: datetime | None = None
     link_expired: bool = False
     can_reissue: bool = False
+    can_resend: bool = False
 
 
 def _latest_link(request: DataSubjectRequest):
@@ -34,9 +35,10 @@ def _latest_link(request: DataSubjectRequest):
 def describe(*, request: DataSubjectRequest) -> SubjectView:
     status, due = request.status, f"{request.due_at:%d %B %Y}"
     if status == Status.PENDING_VERIFICATION:
-        return SubjectView(next_step="Open the link we e-mailed you to confirm that you made this request. "
-                           "The link works once and expires 24 hours after you filed the request; unconfirmed, "
-                           "the request lapses and nothing happens.")
+        return SubjectView(can_resend=True,
+                           next_step="Check your e-mail and open the link we sent you to confirm that you made this "
+                           "request. The link works once and expires 24 hours after you filed the request; "
+                           "unconfirmed, the request lapses and nothing happens.")
     if status == Status.OPEN:
         return SubjectView(next_step=f"You confirmed the request. The organisation reviews it now and answers by {due}.")
     if status == Status.IN_PROGRESS:

@@ -123,8 +123,13 @@ def status(request, tenant_slug, reference):
             context["error"], code, retry_after = error, 429, error["retry_after"]
         else:
             try:
-                intake.request_reissue(reference=found.reference)
-                context["notice"] = "We sent you an e-mail: confirm it to get a new download link."
+                if request.POST.get("action") == "resend":
+                    intake.resend_verification(reference=found.reference)
+                    context["notice"] = "We sent the e-mail again. Open the newest one: earlier links no longer work."
+                else:
+                    intake.request_reissue(reference=found.reference)
+                    context["notice"] = "We sent you an e-mail: confirm it to get a new download link."
+                found.refresh_from_db()
             except SightguardError as exc:
                 context["error"] = {"code": exc.code, "detail": exc.detail}
                 code = exc.status

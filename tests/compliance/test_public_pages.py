@@ -110,7 +110,7 @@ def test_a_fulfilled_export_shows_when_its_link_was_sent_and_when_it_expires(acm
 
 def test_each_state_says_what_happens_next(acme, outbox):
     request = file_request(tenant=acme, kind="access", regime="ccpa", email=EMAIL, source="form")
-    assert "Open the link we e-mailed you" in status_page(request)
+    assert "open the link we sent you" in status_page(request)
     set_status(request=request, status=DataSubjectRequest.Status.OPEN, actor="subject")
     assert f"answers by {request.due_at:%d %B %Y}" in status_page(request)
     set_status(request=request, status=DataSubjectRequest.Status.IN_PROGRESS, actor="system")

@@ -91,7 +91,7 @@ def test_a_subject_gets_an_export_and_sees_its_link_expiry_and_a_denial_its_reas
     page.fill("#email", BOB)
     page.click("#submit")
     page.wait_for_selector("[data-status=pending_verification]")
-    assert "Open the link we e-mailed you" in page.locator("#next-step").inner_text()
+    assert "open the link we sent you" in page.locator("#next-step").inner_text()
     assert_accessible(page)
     page.goto(verify_link(mail.outbox[-1]))
     page.click("#confirm")
