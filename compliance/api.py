@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
+from rest_framework.exceptions import ErrorDetail, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,16 +12,22 @@ from . import intake
 from .models import DataSubjectRequest
 from .protocols import gpc
 from .serializers import FileRequestIn, RequestStatusOut
-from .throttles import PublicIntakeThrottle
+from .throttles import FilingThrottle, FollowUpThrottle, retry_sentence
 
 
 class PublicAPIView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    def throttled(self, request, wait):
+        """429 with Retry-After (seconds) and a sentence a person can act on."""
+        refused = Throttled(wait=wait)
+        refused.detail = ErrorDetail(retry_sentence(wait or 1), code="throttled")
+        raise refused
+
 
 class FileRequest(PublicAPIView):
-    throttle_classes = [PublicIntakeThrottle]
+    throttle_classes = [FilingThrottle]
 
     @extend_schema(request=FileRequestIn, responses={202: RequestStatusOut})
     def post(self, request):
@@ -46,7 +53,7 @@ class RequestStatus(PublicAPIView):
 
 
 class VerifyRequest(PublicAPIView):
-    throttle_classes = [PublicIntakeThrottle]
+    throttle_classes = [FilingThrottle]
 
     @extend_schema(request=None, responses={200: RequestStatusOut})
     def post(self, request, token):
@@ -56,7 +63,7 @@ class VerifyRequest(PublicAPIView):
 
 
 class ReissueExport(PublicAPIView):
-    throttle_classes = [PublicIntakeThrottle]
+    throttle_classes = [FollowUpThrottle]
 
     @extend_schema(request=None, responses={202: RequestStatusOut})
     def post(self, request, reference):

@@ -1,34 +1,46 @@
-"""Export (access and portability): one ZIP with a JSON file per category and a manifest.
+"""Export (access and portability): one ZIP a person can read and a program can parse.
 
-The data map is walked declaration by declaration; rows are read with values_list(...).iterator() (entries
-that declare export_fields) and encoded in chunks with orjson straight into the zip member's
-stream on a temporary file, so memory stays flat at any size. The archive is uploaded with
-server-side encryption as an export_archive object (deleted by the sweeper after its hour) and
-the subject gets an app download link that expires after one hour.
+- index.html: opens offline in any browser (no script, no external asset); explains each category in
+  plain words with the information of GDPR Art. 15 (compliance.export_notice) and shows the first rows;
+- data/<category>.json: indented JSON, {section: [rows]}, sections named as people name them;
+- data/<category>/<section>.csv: the same rows, one CSV per section;
+- manifest.json: the files, categories and the same information, for programs.
+
+The data map is walked declaration by declaration, so a category or declaration added to it gets its
+section without a change here. Rows are read with values_list(...).iterator() (entries that declare
+export_fields) and encoded in chunks with orjson straight into the zip member's stream; the CSV goes
+to a temporary file meanwhile. Memory stays flat at any size. Members carry the export's date. The
+archive is uploaded with server-side encryption as an export_archive object (deleted by the sweeper
+after its hour) and the subject gets an app download link that expires after one hour.
 """
 
+import csv
 import tempfile
 import zipfile
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 
 from governance import audit
 from governance.datamap import DATA_MAP, SPECS, Category
 from governance.models import StoredObject
+from governance.retention.rules import RuleBook
 from governance.storage import objectstore
 
-from . import mail
+from . import export_notice, mail
 from .models import DataSubjectRequest
 from .requests import set_status
 
 Status, Kind = DataSubjectRequest.Status, DataSubjectRequest.Kind
 CHUNK = 2000
+PREVIEW_ROWS = 20  # rows index.html shows per section; the files hold them all
 LEASE = timedelta(minutes=30)
 
 
@@ -36,14 +48,41 @@ def _default(value):
     return str(value)
 
 
-def _dump(rows: list) -> bytes:
-    return orjson.dumps(rows, default=_default)
+def _row_json(row: dict) -> bytes:
+    return orjson.dumps(row, default=_default, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    ")
 
 
-def _write_entry(out, entry, queryset, on_rows) -> int:
-    """Write one entry's rows as a JSON array into `out`; returns how many."""
-    out.write(b"[")
-    first, count = True, 0
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return orjson.dumps(value, default=_default).decode()
+    return str(value)
+
+
+class _Section:
+    """One declaration's rows: written as JSON into the archive, as CSV to a temporary file."""
+
+    def __init__(self, out, csv_file):
+        self.out, self.csv_file, self.writer = out, csv_file, None
+        self.count, self.columns, self.preview = 0, [], []
+
+    def rows(self, chunk: list[dict]) -> None:
+        for row in chunk:
+            if self.writer is None:
+                self.columns = list(row)
+                self.writer = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
+                self.writer.writeheader()
+            self.writer.writerow({k: _cell(row.get(k)) for k in self.columns})
+            if len(self.preview) < PREVIEW_ROWS:
+                self.preview.append([_cell(row.get(k)) for k in self.columns])
+        body = b",\n    ".join(_row_json(row) for row in chunk)
+        self.out.write((b"\n    " if self.count == 0 else b",\n    ") + body)
+        self.count += len(chunk)
+
+
+def _write_entry(section: _Section, entry, queryset, on_rows) -> int:
+    """Write one entry's rows into the section; returns how many."""
     if entry.export_fields:
         keys, paths = list(entry.export_fields), list(entry.export_fields.values())
         source = queryset.order_by("pk").values_list(*paths).iterator(chunk_size=CHUNK)
@@ -52,26 +91,34 @@ def _write_entry(out, entry, queryset, on_rows) -> int:
         source = queryset.order_by("pk").iterator(chunk_size=CHUNK)
         convert = entry.export or (lambda obj: {"id": obj.pk})
     chunk: list = []
-
-    def flush():
-        nonlocal first, count
-        out.write((b"" if first else b",") + _dump(chunk)[1:-1])  # the array's items, without its brackets
-        first, count = False, count + len(chunk)
-        on_rows(len(chunk))
-        chunk.clear()
-
     for row in source:
         chunk.append(convert(row))
         if len(chunk) >= CHUNK:
-            flush()
+            section.rows(chunk)
+            on_rows(len(chunk))
+            chunk.clear()
     if chunk:
-        flush()
-    out.write(b"]")
-    return count
+        section.rows(chunk)
+        on_rows(len(chunk))
+    return section.count
 
 
 def _exported_entries():
     return [e for e in DATA_MAP.subject_declarations() if e.export or e.export_fields]
+
+
+def section_name(entry) -> str:
+    """What people call the entry's rows ("Search jobs"), not the model's label ("search.searchjob")."""
+    name = str(entry.model._meta.verbose_name_plural)
+    return name[:1].upper() + name[1:]
+
+
+def _member(name: str, when) -> zipfile.ZipInfo:
+    """A zip member dated when the export was made (zipfile dates members 1980 unless told)."""
+    info = zipfile.ZipInfo(name, date_time=when.astimezone(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = 1  # the archive's level (ZipInfo takes no level argument before Python 3.13)
+    return info
 
 
 def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", on_rows=lambda n: None) -> dict:
@@ -79,32 +126,73 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
     by_category = defaultdict(list)
     for entry in _exported_entries():
         by_category[entry.category].append(entry)
+    now = timezone.now()
+    recipients, rules = export_notice.recipients(tenant=tenant), RuleBook()
     manifest = {
         "reference": reference,
         "organisation": tenant.name,
-        "created_at": timezone.now().isoformat(),
-        "format": "Each file under data/ is a JSON object: {model: [rows]}. Dates are ISO 8601 (UTC).",
+        "created_at": now.isoformat(),
+        "format": "index.html explains everything in plain words. Each data/<category>.json is an object "
+                  "{section: [rows]}; each data/<category>/<section>.csv holds one section's rows. "
+                  "Dates are ISO 8601 (UTC).",
+        "recipients": recipients,
+        "rights": [{"right": r, "meaning": m} for r, m in export_notice.RIGHTS],
+        "complaint": export_notice.COMPLAINT,
+        "automated_decisions": export_notice.AUTOMATED,
         "files": [],
     }
+    categories = []
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for category in sorted(by_category):
             name = f"data/{category}.json"
-            described = []
-            with archive.open(name, "w", force_zip64=True) as out:
+            notice = export_notice.category_notice(category=category, tenant_id=tenant.pk, recipients_=recipients,
+                                                   rules=rules)
+            described, sections, finished = [], [], []
+            with archive.open(_member(name, now), "w", force_zip64=True) as out:
                 out.write(b"{")
+                used = set()
                 for i, entry in enumerate(by_category[category]):
-                    label = entry.model._meta.label_lower
-                    out.write((b"," if i else b"") + orjson.dumps(label) + b":")
+                    title = section_name(entry)
+                    while title in used:
+                        title += " (more)"
+                    used.add(title)
+                    out.write((b"," if i else b"") + b"\n  " + orjson.dumps(title) + b": [")
+                    csv_file = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
+                    section = _Section(out, csv_file)
                     queryset = DATA_MAP.rows(entry, tenant_id=tenant.pk, subject_index=subject_index)
-                    count = _write_entry(out, entry, queryset, on_rows)
-                    described.append({"model": label, "rows": count, "description": entry.description})
-                out.write(b"}")
+                    count = _write_entry(section, entry, queryset, on_rows)
+                    out.write(b"\n  ]" if count else b"]")
+                    csv_name = f"data/{category}/{slugify(title) or 'rows'}.csv"
+                    finished.append((csv_name, csv_file))
+                    described.append({"section": title, "rows": count, "description": entry.description,
+                                      "csv": csv_name})
+                    sections.append({"title": title, "rows": count, "description": entry.description,
+                                     "csv": csv_name, "columns": section.columns, "preview": section.preview})
+                out.write(b"\n}\n")
+            for csv_name, csv_file in finished:
+                with csv_file, archive.open(_member(csv_name, now), "w", force_zip64=True) as out:
+                    csv_file.seek(0)
+                    _copy_text(csv_file, out)
             manifest["files"].append({
-                "file": name, "category": category, "title": Category(category).label,
-                "about": SPECS[category].description, "contents": described,
+                "file": name, "category": category, "title": Category(category).label if category in Category.values
+                else notice["title"], "about": SPECS[category].description if category in SPECS else notice["what"],
+                "contents": described, "information": notice,
             })
-        archive.writestr("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            categories.append({"category": category, "file": name, "notice": notice, "sections": sections,
+                               "rows": sum(s["rows"] for s in sections)})
+        archive.writestr(_member("manifest.json", now), orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        index = render_to_string("compliance/export/index.html", {
+            "manifest": manifest, "categories": categories, "created_at": now, "rights": export_notice.RIGHTS,
+            "complaint": export_notice.COMPLAINT, "automated": export_notice.AUTOMATED, "recipients": recipients,
+            "preview_rows": PREVIEW_ROWS,
+        })
+        archive.writestr(_member("index.html", now), index.encode())
     return manifest
+
+
+def _copy_text(source, out) -> None:
+    while block := source.read(1 << 16):
+        out.write(block.encode("utf-8"))
 
 
 def count_rows(*, tenant, subject_index: str) -> int:

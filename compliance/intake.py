@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import validate_email, validate_slug
 from django.db import transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from governance import audit
@@ -32,27 +32,60 @@ VERIFY_SECONDS = 24 * 3600
 MAX_EMAIL_LENGTH = 254
 
 
+# Where the person lives decides the law their request is answered under. Outside the EU/EEA/UK
+# and California we answer as the GDPR requires: the stricter deadlines and the wider rights.
+RESIDENCES = {
+    "eu": DataSubjectRequest.Regime.GDPR,
+    "california": DataSubjectRequest.Regime.CCPA,
+    "elsewhere": DataSubjectRequest.Regime.GDPR,
+}
+
+
 def tenant_for(slug: str) -> Tenant:
     tenant = Tenant.objects.filter(slug=slug or "").first()
-    if tenant is None:
+    # A tenant whose slug is no URL slug has no public pages (no status or verification link can
+    # name it): refused here as unknown, before anything is stored.
+    if tenant is None or not _routable(tenant.slug):
         raise SightguardError("There is no organisation with that name here.", code="tenant_unknown", status=404)
     return tenant
 
 
-def check(*, kind: str, regime: str, email: str) -> str:
-    """Validate a public request; returns the normalised e-mail. Refusals carry stable codes."""
+def _routable(slug: str) -> bool:
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        return False
+    return True
+
+
+def regime_for(residence: str) -> str:
+    if residence not in RESIDENCES:
+        raise SightguardError("Tell us where you live.", code="invalid_residence")
+    return RESIDENCES[residence]
+
+
+def problems(*, kind: str, regime: str, email: str) -> dict[str, SightguardError]:
+    """Every refusal of a public request, by field (the form shows each on its field)."""
+    found = {}
     if kind not in PUBLIC_KINDS:
-        raise SightguardError("kind must be one of erasure, access, portability, opt_out.", code="invalid_kind")
+        found["kind"] = SightguardError("kind must be one of erasure, access, portability, opt_out.", code="invalid_kind")
     if regime not in DataSubjectRequest.Regime.values:
-        raise SightguardError("regime must be gdpr or ccpa.", code="invalid_regime")
+        found["regime"] = SightguardError("regime must be gdpr or ccpa.", code="invalid_regime")
     email = (email or "").strip()
     try:
         if len(email) > MAX_EMAIL_LENGTH:
             raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        raise SightguardError("Give a valid e-mail address.", code="invalid_email") from None
-    return email
+        found["email"] = SightguardError("Give a valid e-mail address.", code="invalid_email")
+    return found
+
+
+def check(*, kind: str, regime: str, email: str) -> str:
+    """Validate a public request; returns the normalised e-mail. Refusals carry stable codes."""
+    for problem in problems(kind=kind, regime=regime, email=email).values():
+        raise problem
+    return email.strip()
 
 
 def file_public(*, tenant_slug: str, kind: str, regime: str, email: str, source: str) -> DataSubjectRequest:
@@ -65,6 +98,8 @@ def file_public(*, tenant_slug: str, kind: str, regime: str, email: str, source:
 def file(*, tenant, kind: str, regime: str, email: str, source: str, verified: bool = False) -> DataSubjectRequest:
     """File a request from any channel (form, API, DRP, OpenDSR, GPC). Opt-outs and opt-ins take
     effect at once; a verified request goes to review; otherwise the subject gets the verification e-mail."""
+    if not _routable(tenant.slug):
+        raise SightguardError("There is no organisation with that name here.", code="tenant_unknown", status=404)
     if kind in (Kind.OPT_OUT, Kind.OPT_IN):
         return _sale_choice(tenant=tenant, kind=kind, regime=regime, email=email, source=source)
     with transaction.atomic():
@@ -73,9 +108,18 @@ def file(*, tenant, kind: str, regime: str, email: str, source: str, verified: b
         DataSubjectRequest.objects.filter(pk=request.pk).update(acknowledged_at=timezone.now())
         if not verified:
             link = _new_link(request, purpose="verify")
-            transaction.on_commit(lambda: mail.verification(request=request, to=email, link=link))
+            # Composed inside the transaction: whatever it cannot build undoes the filing.
+            message = _composed(lambda: mail.verification_message(request=request, to=email, link=link))
+            transaction.on_commit(lambda: mail.send(message))
     request.refresh_from_db()
     return request
+
+
+def _composed(compose):
+    try:
+        return compose()
+    except NoReverseMatch:
+        raise SightguardError("There is no organisation with that name here.", code="tenant_unknown", status=404) from None
 
 
 def _sale_choice(*, tenant, kind, regime, email, source) -> DataSubjectRequest:
@@ -83,7 +127,8 @@ def _sale_choice(*, tenant, kind, regime, email, source) -> DataSubjectRequest:
         request = file_request(tenant=tenant, kind=kind, regime=regime, email=email, source=source, verified=True)
         if kind == Kind.OPT_OUT:
             opt_out.apply(tenant=tenant, subject_index=request.subject_index, source=source)
-            transaction.on_commit(lambda: mail.opt_out_confirmed(request=request, to=email))
+            message = _composed(lambda: mail.opt_out_confirmed_message(request=request, to=email))
+            transaction.on_commit(lambda: mail.send(message))
         else:
             opt_out.withdraw(tenant=tenant, subject_index=request.subject_index, source=source)
         set_status(request=request, status=Status.FULFILLED, actor="system", acknowledged_at=timezone.now())
@@ -125,6 +170,23 @@ def verify(*, token: str) -> DataSubjectRequest:
             if not set_status(request=request, status=Status.OPEN, actor="subject", verified_at=timezone.now()):
                 raise SightguardError("This request is closed.", code="request_closed", status=409)
     request.refresh_from_db()
+    return request
+
+
+def resend_verification(*, reference: str) -> DataSubjectRequest:
+    """The verification e-mail again, with a fresh link (the earlier one stops working). The request
+    still lapses 24 hours after it was filed."""
+    request = DataSubjectRequest.objects.select_related("tenant").filter(reference=reference or "").first()
+    if request is None:
+        raise SightguardError("Not found.", code="not_found", status=404)
+    if request.status != Status.PENDING_VERIFICATION or not request.email:
+        raise SightguardError("This request needs no confirmation.", code="verification_not_pending", status=409)
+    with transaction.atomic():
+        link = _new_link(request, purpose="verify")
+        audit.record(action="privacy_request.verification_resent", actor="subject", tenant=request.tenant_id,
+                     target=request)
+        message = _composed(lambda: mail.verification_message(request=request, to=request.email, link=link))
+        transaction.on_commit(lambda: mail.send(message))
     return request
 
 

@@ -4,7 +4,7 @@ The address is only ever passed in memory: never to a task, a log line or an aud
 """
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.urls import reverse
 
 from .models import DataSubjectRequest
@@ -14,10 +14,19 @@ def status_url(request: DataSubjectRequest) -> str:
     return settings.SITE_URL + reverse("privacy-status", args=[request.tenant.slug, request.reference])
 
 
-def _send(*, to: str, subject: str, lines: list[str]) -> None:
+def _message(*, to: str, subject: str, lines: list[str]) -> EmailMessage | None:
     if not to:
-        return
-    send_mail(subject, "\n".join(lines) + "\n", settings.DEFAULT_FROM_EMAIL, [to])
+        return None
+    return EmailMessage(subject, "\n".join(lines) + "\n", settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def send(message: EmailMessage | None) -> None:
+    if message is not None:
+        message.send()
+
+
+def _send(*, to: str, subject: str, lines: list[str]) -> None:
+    send(_message(to=to, subject=subject, lines=lines))
 
 
 def _footer(request: DataSubjectRequest) -> list[str]:
@@ -30,7 +39,12 @@ def _footer(request: DataSubjectRequest) -> list[str]:
 
 
 def verification(*, request: DataSubjectRequest, to: str, link: str) -> None:
-    _send(
+    send(verification_message(request=request, to=to, link=link))
+
+
+def verification_message(*, request: DataSubjectRequest, to: str, link: str) -> EmailMessage | None:
+    """Composed apart from sending, so that intake builds it inside the filing's transaction."""
+    return _message(
         to=to,
         subject=f"Confirm your privacy request {request.reference}",
         lines=[
@@ -47,7 +61,11 @@ def verification(*, request: DataSubjectRequest, to: str, link: str) -> None:
 
 
 def opt_out_confirmed(*, request: DataSubjectRequest, to: str) -> None:
-    _send(
+    send(opt_out_confirmed_message(request=request, to=to))
+
+
+def opt_out_confirmed_message(*, request: DataSubjectRequest, to: str) -> EmailMessage | None:
+    return _message(
         to=to,
         subject=f"Your opt-out {request.reference} is in effect",
         lines=[
@@ -78,7 +96,8 @@ def export_ready(*, request: DataSubjectRequest, to: str, link: str) -> None:
         to=to,
         subject=f"Your data export {request.reference} is ready",
         lines=[
-            "Your data is ready for download as one ZIP archive (JSON files and a manifest explaining each):",
+            "Your data is ready for download as one ZIP archive: open index.html in it to read your data "
+            "explained in plain words (JSON and CSV files for programs sit beside it):",
             link,
             "",
             "The link expires one hour after this e-mail was sent and the archive is then deleted. "

@@ -14,7 +14,7 @@ from governance.crypto import blind_index
 from . import deadlines
 from .models import DataSubjectRequest
 
-# Sent after the commit that changed a request's status (request=).
+# Sent after the commit that changed a request's status or deadline (request=).
 status_changed = Signal()
 REPLY_DAYS = {DataSubjectRequest.Regime.GDPR: 30, DataSubjectRequest.Regime.CCPA: 45}
 
@@ -62,6 +62,12 @@ def set_status(*, request: DataSubjectRequest, status: str, actor, **fields) -> 
             )
             _notify(request)
     return bool(changed)
+
+
+def announce(request: DataSubjectRequest) -> None:
+    """Tell listeners (protocol callbacks) after commit of a change they report besides the status:
+    an extended deadline. Call inside the transaction that made it."""
+    _notify(request)
 
 
 def _notify(request: DataSubjectRequest) -> None:

@@ -9,7 +9,7 @@ from governance.tenancy import scoping
 
 from . import deadlines, mail
 from .models import DataSubjectRequest, DenialReason
-from .requests import set_status
+from .requests import announce, set_status
 
 Status, Kind = DataSubjectRequest.Status, DataSubjectRequest.Kind
 WORK_KINDS = (Kind.ERASURE, Kind.ACCESS, Kind.PORTABILITY)
@@ -86,6 +86,7 @@ def extend(*, request: DataSubjectRequest, actor, reason: str) -> DataSubjectReq
         request.refresh_from_db()
         audit.record(action="privacy_request.extended", actor=actor, tenant=request.tenant_id, target=request,
                      metadata={"due_at": new_due.isoformat()})
+        announce(request)  # protocol agents hear of it (DRP: processing_details and a status callback)
         email = request.email
         transaction.on_commit(lambda: mail.extended(request=request, to=email, reason=reason))
     return request

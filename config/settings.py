@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our static files: API docs work offline
     "django_celery_beat",
     "encrypted_model_fields",
     "governance",
@@ -211,6 +212,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Privacy-preserving image search: jobs, consent, documents, data-subject requests.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery --------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def on_status_change(sender, *, request: DataSubjectRequest, **kwargs) -> None:
             return
         for link in DrpRequest.objects.select_for_update().filter(request=fresh):
             link.request = fresh
-            state = "/".join(drp.drp_status(fresh))
+            state = drp.callback_state(fresh)
             if state == link.last_status_sent:
                 continue
             link.last_status_sent = state

@@ -25,7 +25,7 @@ from compliance.models import (
 from governance import audit
 from governance.crypto import bearer_token, secret_hash
 
-from .. import intake
+from .. import intake, mail
 from .. import requests as dsr_requests
 from . import callbacks, signatures, timestamps
 from .errors import DrpError, PairingRefused
@@ -212,7 +212,7 @@ def exercise(*, agent: DrpAgent, body: bytes) -> DrpRequest:
             agent_request_id=agent_request_id,
             status_callback=callback,
         )
-        link.last_status_sent = "/".join(drp_status(request))
+        link.last_status_sent = callback_state(request)
         link.save(update_fields=["last_status_sent"])
     return link
 
@@ -276,8 +276,15 @@ def drp_status(request: DataSubjectRequest) -> tuple[str, str]:
     return "denied", request.denial_reason if request.denial_reason in DENIAL_REASONS else "other"
 
 
+def callback_state(request: DataSubjectRequest) -> str:
+    """What a status callback reports on: the status, its reason, and whether the deadline was extended
+    (3.08: an extension updates processing_details, and the agent is told)."""
+    return "/".join((*drp_status(request), *(["extended"] if request.extended_at else [])))
+
+
 def status_object(link: DrpRequest) -> dict:
-    """3.03 Exercise Status: ids, state and dates only — never the subject's claims."""
+    """3.03 Exercise Status: ids, state and dates only — never the subject's claims. The extension's
+    reason, written by the business for the requester, goes in processing_details."""
     request = link.request
     status, reason = drp_status(request)
     body = {
@@ -288,6 +295,13 @@ def status_object(link: DrpRequest) -> dict:
     }
     if reason:
         body["reason"] = reason
+    if reason == "need_user_verification":
+        # 3.03: MUST carry where the subject completes verification: the status page says to open the
+        # e-mail we sent, and sends it again on request.
+        body["user_verification_url"] = mail.status_url(request)
+    if request.extended_at:
+        body["processing_details"] = (f"The deadline was extended on {request.extended_at:%Y-%m-%d} to "
+                                      f"{request.due_at:%Y-%m-%d}. Reason: {request.extension_reason}")
     if link.agent_request_id:
         body["agent_request_id"] = link.agent_request_id
     return body

@@ -61,7 +61,7 @@ def discovery(*, certificate_url: str) -> dict:
 
 
 def submit(*, controller: OpenDsrController, body: bytes) -> OpenDsrRequest:
-    """POST /opendsr/requests: validate, then file through compliance.requests.file_request."""
+    """POST /opendsr/v2/requests: validate, then file through compliance.requests.file_request."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -137,7 +137,7 @@ def _email(identities) -> str:
             if isinstance(value, str) and "@" in value and len(value) <= 254:
                 return value
     raise OpenDsrError(
-        "A raw email identity is required (see /opendsr/discovery).", code="opendsr_unsupported_identity"
+        "A raw email identity is required (see /opendsr/v2/discovery).", code="opendsr_unsupported_identity"
     )
 
 
@@ -157,7 +157,7 @@ def find(*, controller: OpenDsrController, subject_request_id: str) -> OpenDsrRe
 
 
 def cancel(*, controller: OpenDsrController, subject_request_id: str) -> tuple[OpenDsrRequest, object]:
-    """DELETE /opendsr/requests/{id}: only while pending."""
+    """DELETE /opendsr/v2/requests/{id}: only while pending."""
     link = find(controller=controller, subject_request_id=subject_request_id)
     with transaction.atomic():
         request = DataSubjectRequest.objects.select_for_update().get(pk=link.request_id)

@@ -1,6 +1,7 @@
 """Intake without an account: the public API and page, verification by e-mail, expiry, opt-out."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -125,14 +126,14 @@ def test_the_public_page_is_plain_csrf_protected_and_says_gpc_is_honoured(acme, 
     assert 'label for="email"' in html and 'lang="en"' in html
     assert Client().get("/privacy/nobody/").status_code == 404
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/privacy/acme/", {"kind": "erasure", "regime": "gdpr", "email": EMAIL}).status_code == 403
+    assert strict.post("/privacy/acme/", {"kind": "erasure", "residence": "eu", "email": EMAIL}).status_code == 403
     assert not DataSubjectRequest.objects.exists()
 
 
 def test_the_page_files_verifies_and_shows_status_without_personal_data(acme, outbox, committed):
     client = Client()
     with committed():
-        response = client.post("/privacy/acme/", {"kind": "access", "regime": "ccpa", "email": EMAIL})
+        response = client.post("/privacy/acme/", {"kind": "access", "residence": "california", "email": EMAIL})
     assert response.status_code == 302
     status_page = client.get(response["Location"])
     assert b"Waiting for e-mail verification" in status_page.content
@@ -142,7 +143,47 @@ def test_the_page_files_verifies_and_shows_status_without_personal_data(acme, ou
     assert DataSubjectRequest.objects.get().status == "pending_verification"
     confirmed = client.post(link)
     assert confirmed.status_code == 302 and DataSubjectRequest.objects.get().status == "open"
-    bad = client.post("/privacy/acme/", {"kind": "access", "regime": "ccpa", "email": "nope"})
-    assert bad.status_code == 400 and b'data-code="invalid_email"' in bad.content
+    bad = client.post("/privacy/acme/", {"kind": "access", "residence": "california", "email": "nope"})
+    assert bad.status_code == 400
+    email_input = re.search(r'<input id="email"[^>]*>', bad.content.decode(), re.S).group(0)
+    assert 'aria-invalid="true"' in email_input and "email-error" in email_input
+    assert 'id="email-error"' in bad.content.decode()
     ccpa = DataSubjectRequest.objects.get()
+    assert ccpa.regime == "ccpa"
     assert ccpa.ack_due_at and ccpa.acknowledged_at and ccpa.acknowledged_at <= ccpa.ack_due_at
+
+
+def test_the_form_preselects_nothing_and_enter_in_the_email_field_files_nothing(acme, outbox, committed):
+    page = Client().get("/privacy/acme/").content.decode()
+    assert " checked" not in page and " selected" not in page
+    with committed():
+        # What the browser sends when the person types an address and presses Enter.
+        response = Client().post("/privacy/acme/", {"email": EMAIL})
+    assert response.status_code == 400
+    assert not DataSubjectRequest.objects.exists() and not outbox
+    html = response.content.decode()
+    for radio in re.findall(r'<input type="radio" name="(?:kind|residence)"[^>]*>', html, re.S):
+        assert 'aria-invalid="true"' in radio, radio
+    assert 'id="kind-error"' in html and 'id="residence-error"' in html
+    assert 'aria-invalid="true"' not in re.search(r'<input id="email"[^>]*>', html, re.S).group(0)
+    assert f'value="{EMAIL}"' in html  # what they typed is kept
+
+
+@pytest.mark.parametrize("residence, regime", [("eu", "gdpr"), ("california", "ccpa"), ("elsewhere", "gdpr")])
+def test_where_the_person_lives_decides_the_regime(acme, outbox, committed, residence, regime):
+    page = Client().get("/privacy/acme/").content.decode()
+    assert "within one month" in page and "within 45 days" in page  # a sentence on each choice
+    with committed():
+        assert Client().post("/privacy/acme/", {"kind": "access", "residence": residence, "email": EMAIL}).status_code == 302
+    assert DataSubjectRequest.objects.get().regime == regime
+
+
+def test_a_tenant_whose_slug_has_no_public_page_is_refused_before_anything_is_stored(outbox, committed):
+    from governance.models import Tenant
+
+    Tenant.objects.create(slug="Bad Slug!", name="Odd Ltd")  # as an older create_tenant let through
+    with committed():
+        response = file_via_api(APIClient(), tenant="Bad Slug!")
+    assert (response.status_code, response.json()["code"]) == (404, "tenant_unknown")
+    assert not DataSubjectRequest.objects.exists() and not outbox
+    assert not AuditEvent.objects.filter(action="privacy_request.filed").exists()

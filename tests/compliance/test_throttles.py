@@ -1,7 +1,7 @@
 """The public intake's throttle counts a client across processes when Redis is configured.
 
 Each count runs in its own interpreter with the project's settings, as a gunicorn worker would,
-and asks PublicIntakeThrottle exactly what compliance.views and compliance.api ask it.
+and asks FilingThrottle exactly what compliance.views and compliance.api ask it.
 """
 
 import os
@@ -21,10 +21,10 @@ import django
 django.setup()
 from django.conf import settings
 from django.test import RequestFactory
-from compliance.throttles import PublicIntakeThrottle
+from compliance.throttles import FilingThrottle
 request = RequestFactory().post("/api/v1/privacy-requests/", REMOTE_ADDR=sys.argv[1])
 print(settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1])
-print(" ".join("allowed" if PublicIntakeThrottle().allow_request(request, None) else "throttled" for _ in range(int(sys.argv[2]))))
+print(" ".join("allowed" if FilingThrottle().allow_request(request, None) else "throttled" for _ in range(int(sys.argv[2]))))
 """
 
 
@@ -64,11 +64,11 @@ def test_two_processes_share_one_count_in_redis(address):
         assert count(address, 2, redis_url=REDIS_URL) == ["RedisCache", "allowed", "allowed"]
         # Another process (another gunicorn worker, or the same one restarted) sees those two.
         assert count(address, 2, redis_url=REDIS_URL) == ["RedisCache", "allowed", "throttled"]
-        assert [key.decode() for key in client.scan_iter(f"*throttle_public_{address}")] == [
-            f"sightguard:1:throttle_public_{address}"
+        assert [key.decode() for key in client.scan_iter(f"*throttle_privacy_filing_{address}")] == [
+            f"sightguard:1:throttle_privacy_filing_{address}"
         ]
     finally:
-        for key in client.scan_iter(f"*throttle_public_{address}"):
+        for key in client.scan_iter(f"*throttle_privacy_filing_{address}"):
             client.delete(key)
 
 
@@ -87,8 +87,17 @@ def test_a_cache_url_keeps_the_counts_out_of_the_brokers_database(address):
     try:
         assert count(address, 2, redis_url=REDIS_URL, cache_url=cache_url) == ["RedisCache", "allowed", "allowed"]
         assert count(address, 2, redis_url=REDIS_URL, cache_url=cache_url) == ["RedisCache", "allowed", "throttled"]
-        assert list(broker.scan_iter(f"*throttle_public_{address}")) == []
-        assert len(list(cache.scan_iter(f"*throttle_public_{address}"))) == 1
+        assert list(broker.scan_iter(f"*throttle_privacy_filing_{address}")) == []
+        assert len(list(cache.scan_iter(f"*throttle_privacy_filing_{address}"))) == 1
     finally:
-        for key in cache.scan_iter(f"*throttle_public_{address}"):
+        for key in cache.scan_iter(f"*throttle_privacy_filing_{address}"):
             cache.delete(key)
+
+
+def test_an_ipv6_client_is_its_64_network_and_an_ipv4_client_its_address():
+    from compliance.throttles import client_of
+
+    assert client_of("2001:db8:1:2::1") == client_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_of("2001:db8:1:3::1") != client_of("2001:db8:1:2::1")
+    assert client_of("::ffff:192.0.2.7") == client_of("192.0.2.7") == "192.0.2.7"
+    assert client_of("192.0.2.8") != client_of("192.0.2.7")

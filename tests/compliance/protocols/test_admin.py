@@ -45,7 +45,7 @@ def test_the_operator_gets_a_controller_token_once(operator, acme):
     token = message.rsplit(" ", 1)[1]
     controller = OpenDsrController.objects.get()
     assert token not in controller.token_hash and len(controller.token_hash) == 64
-    assert Client().get("/opendsr/requests/00000000-0000-4000-8000-000000000000", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 404
+    assert Client().get("/opendsr/v2/requests/00000000-0000-4000-8000-000000000000", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 404
 
 
 def test_tenant_admins_see_their_own_rows_and_cannot_register(alice, charlie, acme, globex):

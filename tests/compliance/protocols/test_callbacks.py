@@ -88,13 +88,13 @@ def test_opendsr_callbacks_are_signed_over_the_body(acme, callback_server, djang
         "status_callback_urls": urls,
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = web.post("/opendsr/requests", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = web.post("/opendsr/v2/requests", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 201 and callback_server.received == []
     request = DataSubjectRequest.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
         set_status(request=request, status="in_progress", actor="system")
-    certificate = web.get("/opendsr/cert.pem").content
+    certificate = web.get("/opendsr/v2/cert.pem").content
     assert sorted(c["path"] for c in callback_server.received) == ["/opendsr/callbacks", "/second"]
     for call in callback_server.received:
         assert call["headers"]["X-OpenDSR-Processor-Domain"] == signatures.processor_domain()
@@ -208,3 +208,29 @@ def test_callback_urls_in_production(settings, url, ok):
     else:
         with pytest.raises(ValueError):
             callbacks.check_url(url)
+
+
+def test_an_extension_updates_processing_details_and_calls_the_agent_back(drp_agent, agent_key, alice, callback_server,
+                                                                          django_capture_on_commit_callbacks):
+    from compliance import review
+
+    web = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        token, request = drp_request(web, agent_key, callback_server.url + "/cb", exercise="deletion", email_verified=True)
+    before = web.get(f"/v1/data-rights-request/{request.pk}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert "processing_details" not in before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review.extend(request=request, actor=alice.user, reason="Many systems to search")
+    [call] = callback_server.received
+    body = json.loads(call["body"])
+    request.refresh_from_db()
+    assert body["status"] == "in_progress" and body["expected_by"] != before["expected_by"]
+    assert body["processing_details"].endswith("Reason: Many systems to search")
+    assert f"to {request.due_at:%Y-%m-%d}" in body["processing_details"]
+    status = web.get(f"/v1/data-rights-request/{request.pk}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert status["processing_details"] == body["processing_details"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        set_status(request=request, status="in_progress", actor="system")  # same DRP state: no second call
+    assert len(callback_server.received) == 1

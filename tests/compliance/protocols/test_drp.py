@@ -149,6 +149,12 @@ def test_an_unverified_deletion_waits_for_user_verification(web, drp_agent, agen
     assert response.json()["reason"] == "need_user_verification"
     request = DataSubjectRequest.objects.get()
     assert request.status == "pending_verification"
+    # 3.03: where the subject completes verification: a page saying to check the mail, which resends it
+    page_url = response.json()["user_verification_url"]
+    assert page_url.endswith(f"/privacy/acme/status/{request.reference}/")
+    page = web.get("/" + page_url.split("://", 1)[1].split("/", 1)[1])
+    assert b"Check your e-mail" in page.content and b'id="resend"' in page.content
+    assert SUBJECT_EMAIL.encode() not in page.content
     # the subject gets the same verification e-mail as from the public form; following it opens the request
     [message] = mail.outbox
     assert message.to == [SUBJECT_EMAIL]
@@ -302,3 +308,27 @@ def test_revoke_needs_the_agents_signature(web, drp_agent, agent_key):
     response = web.delete(f"/v1/data-rights-request/{request_id}", forged, content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403 and response.json()["error"] == "drp_bad_signature"
     assert DataSubjectRequest.objects.get(pk=request_id).status == "open"
+
+
+def test_the_verification_page_sends_the_email_again_and_only_the_newest_link_works(
+    web, drp_agent, agent_key, django_capture_on_commit_callbacks
+):
+    token = pair(web, AGENT_ID, agent_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_exercise(web, token, sign(agent_key, exercise_claims(exercise="deletion", email_verified=False)))
+    page = "/" + response.json()["user_verification_url"].split("://", 1)[1].split("/", 1)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = web.post(page, {"action": "resend"})
+    assert resent.status_code == 200 and b"We sent the e-mail again" in resent.content
+    first, second = mail.outbox
+    assert second.to == [SUBJECT_EMAIL]
+
+    def path_of(message):
+        link = next(word for word in message.body.split() if "/verify/" in word)
+        return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+    assert web.post(path_of(first)).status_code == 410  # replaced
+    assert web.post(path_of(second)).status_code == 302
+    assert DataSubjectRequest.objects.get().status == "open"
+    refused = web.post(page, {"action": "resend"})
+    assert refused.status_code == 409 and b"needs no confirmation" in refused.content

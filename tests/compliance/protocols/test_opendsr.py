@@ -43,23 +43,23 @@ def web():
 
 def post(web, token, body):
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return web.post("/opendsr/requests", raw, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return web.post("/opendsr/v2/requests", raw, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def assert_signed(web, response):
-    certificate = web.get("/opendsr/cert.pem").content
+    certificate = web.get("/opendsr/v2/cert.pem").content
     assert response["X-OpenDSR-Processor-Domain"]
     signatures.verify_rsa(body=response.content, signature_b64=response["X-OpenDSR-Signature"], certificate_pem=certificate)
 
 
 def test_discovery_describes_what_we_support_and_is_signed(web):
-    response = web.get("/opendsr/discovery")
+    response = web.get("/opendsr/v2/discovery")
     assert response.status_code == 200
     body = response.json()
     assert body["api_version"] == "2.0"
     assert body["supported_identities"] == [{"identity_type": "email", "identity_format": "raw"}]
     assert sorted(body["supported_subject_request_types"]) == ["access", "erasure", "portability"]
-    assert body["processor_certificate"].endswith("/opendsr/cert.pem")
+    assert body["processor_certificate"].endswith("/opendsr/v2/cert.pem")
     assert_signed(web, response)
 
 
@@ -76,7 +76,7 @@ def test_the_sample_request_is_filed_and_answered_201_signed(web, controller, ac
     request = DataSubjectRequest.objects.get()
     assert (request.tenant, request.kind, request.regime, request.source, request.status) == (acme, "erasure", "gdpr", "opendsr", "open")
 
-    status = web.get(f"/opendsr/requests/{body['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    status = web.get(f"/opendsr/v2/requests/{body['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert status.status_code == 200
     assert_signed(web, status)
     assert status.json()["request_status"] == "pending"
@@ -94,18 +94,18 @@ def test_cancel_only_while_pending(web, controller):
     token = controller[1]
     first, second = sample(), sample()
     post(web, token, first), post(web, token, second)
-    response = web.delete(f"/opendsr/requests/{first['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = web.delete(f"/opendsr/v2/requests/{first['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 202
     assert_signed(web, response)
     assert response.json()["subject_request_id"] == first["subject_request_id"]
     link = OpenDsrRequest.objects.get(subject_request_id=first["subject_request_id"])
     assert link.request.status == "cancelled"
-    status = web.get(f"/opendsr/requests/{first['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    status = web.get(f"/opendsr/v2/requests/{first['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert status.json()["request_status"] == "cancelled"
 
     busy = OpenDsrRequest.objects.get(subject_request_id=second["subject_request_id"]).request
     set_status(request=busy, status="in_progress", actor="system")
-    refused = web.delete(f"/opendsr/requests/{second['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    refused = web.delete(f"/opendsr/v2/requests/{second['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert refused.status_code == 400
     assert refused.json()["error"]["errors"][0]["reason"] == "opendsr_not_pending"
     busy.refresh_from_db()
@@ -165,9 +165,21 @@ def test_another_tenants_controller_gets_404(web, controller, globex):
     post(web, controller[1], body)
     _, outsider = make_controller(globex, "globex-cdp")
     for method in (web.get, web.delete):
-        response = method(f"/opendsr/requests/{body['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {outsider}")
+        response = method(f"/opendsr/v2/requests/{body['subject_request_id']}", HTTP_AUTHORIZATION=f"Bearer {outsider}")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == 404
     assert DataSubjectRequest.objects.get().status == "open"
-    unknown = web.get(f"/opendsr/requests/{uuid.uuid4()}", HTTP_AUTHORIZATION=f"Bearer {outsider}")
+    unknown = web.get(f"/opendsr/v2/requests/{uuid.uuid4()}", HTTP_AUTHORIZATION=f"Bearer {outsider}")
     assert unknown.status_code == 404 and unknown.json() == response.json()
+
+
+@pytest.mark.parametrize("old, new", [
+    ("/opendsr/discovery", "/opendsr/v2/discovery"),
+    ("/opendsr/cert.pem", "/opendsr/v2/cert.pem"),
+    ("/opendsr/requests", "/opendsr/v2/requests"),
+    ("/opendsr/requests/4d7c6e2a-8f5b-4c1e-9a3d-2b1f0e9c8d7a?x=1", "/opendsr/v2/requests/4d7c6e2a-8f5b-4c1e-9a3d-2b1f0e9c8d7a?x=1"),
+])
+def test_the_unversioned_paths_redirect_keeping_method_and_body(web, old, new):
+    for method in (web.get, web.post, web.delete):
+        response = method(old)
+        assert (response.status_code, response["Location"]) == (308, new)  # 308: the method and body are kept
