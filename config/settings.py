@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "encrypted_model_fields",
+    "health_check",
     "governance",
     "search",
     "compliance",
@@ -159,7 +160,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The image collects static files at build into STATIC_ROOT (read-only to the app user).
+STATIC_ROOT = Path(env("STATIC_ROOT") or VAR_DIR / "static")
 
 # --- security (check --deploy is clean with DEBUG off) ---------------------------------------------
 
@@ -352,3 +354,11 @@ LOGGING = {
         for name in ("openai", "anthropic", "google_genai", "google.genai", "httpx", "httpx2", "httpcore", "httpcore2")
     },
 }
+
+# --- operations: metrics ---------------------------------------------------------------------------
+
+# /metrics answers a scrape that presents `Authorization: Bearer <METRICS_TOKEN>` (generate_keys
+# makes one), or one from an address in METRICS_ALLOWED_NETWORKS (comma-separated CIDRs, e.g. the
+# compose network's). Neither set: /metrics answers 404 to everyone.
+METRICS_TOKEN = env("METRICS_TOKEN") or ""
+METRICS_ALLOWED_NETWORKS = [n.strip() for n in (env("METRICS_ALLOWED_NETWORKS") or "").split(",") if n.strip()]

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from governance import views
+from governance import health, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,4 +17,8 @@ urlpatterns = [
     path("objects/local/<str:token>", views.local_object, name="local-object"),
     path("downloads/<str:token>", views.download, name="download"),
     path("privacy/", include("compliance.page_urls")),
+    # Operations: readiness (every dependency), liveness (the process answers), beat's schedule.
+    path("health/", health.ReadinessView.as_view(), name="health"),
+    path("health/live/", health.LivenessView.as_view(), name="health-live"),
+    path("health/periodic/", health.PeriodicView.as_view(), name="health-periodic"),
 ]
