@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "governance.logs.RequestLogMiddleware",  # first: its request id and timing cover everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -341,11 +342,17 @@ DOWNLOAD_REDIRECT_SECONDS = env_int("DOWNLOAD_REDIRECT_SECONDS", 300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
+# LOG_FORMAT json (the default with DEBUG off): one JSON object per line with the request id, task
+# id and tenant id (governance/logs.py); plain: readable lines for development.
+LOG_FORMAT = env("LOG_FORMAT") or ("plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "governance.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
     # The provider SDKs and their HTTP clients log request bodies (the image, the context) at
     # DEBUG: they never log below WARNING, whatever LOG_LEVEL says.

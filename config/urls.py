@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from governance import health, views
+from governance import health, metrics, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,4 +21,5 @@ urlpatterns = [
     path("health/", health.ReadinessView.as_view(), name="health"),
     path("health/live/", health.LivenessView.as_view(), name="health-live"),
     path("health/periodic/", health.PeriodicView.as_view(), name="health-periodic"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]

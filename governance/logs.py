@@ -16,8 +16,11 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
+from governance import metrics
+
 _context: ContextVar[dict | None] = ContextVar("sightguard_log_context", default=None)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 request_logger = logging.getLogger("sightguard.request")
 task_logger = logging.getLogger("sightguard.task")
 
@@ -53,7 +56,7 @@ class JsonFormatter(_JsonFormatter):
 class RequestLogMiddleware:
     """A request id for every request (a well-formed X-Request-ID from the proxy, or a new one),
     echoed in the response, and one log event per request: method, route (the URL pattern's name,
-    never the path, which may carry tokens), status and duration."""
+    never the path, which may carry tokens), status and duration — counted for /metrics too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,18 +72,35 @@ class RequestLogMiddleware:
         except Exception:
             request_logger.exception("request failed", extra={"method": request.method, "route": route_of(request)})
             raise
+        seconds = time.perf_counter() - started
+        method = request.method if request.method in METHODS else "OTHER"
+        route = route_of(request)
         response["X-Request-ID"] = request_id
         request_logger.info(
             "request",
-            extra={
-                "method": request.method,
-                "route": route_of(request),
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            },
+            extra={"method": method, "route": route, "status": response.status_code, "duration_ms": round(seconds * 1000, 1)},
         )
+        metrics.observe("http_request_duration_seconds", (method, route, str(response.status_code)), seconds)
         clear()
         return response
+
+
+def task_started(*, task_id: str, task_name: str) -> None:
+    clear()
+    bind(task_id=task_id, task=task_name)
+    _task_started[task_id] = time.perf_counter()
+
+
+def task_ended(*, task_id: str, task_name: str, state: str) -> None:
+    """One event and one timing per task run (state: success, failure, retry, ...)."""
+    started = _task_started.pop(task_id, None)
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    task_logger.info("task", extra={"state": state.lower(), "duration_ms": round(seconds * 1000, 1)})
+    metrics.observe("task_duration_seconds", (task_name, state.lower()), seconds)
+    clear()
+
+
+_task_started: dict[str, float] = {}
 
 
 def route_of(request) -> str:
