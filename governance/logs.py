@@ -86,21 +86,22 @@ class RequestLogMiddleware:
 
 
 def task_started(*, task_id: str, task_name: str) -> None:
-    clear()
-    bind(task_id=task_id, task=task_name)
-    _task_started[task_id] = time.perf_counter()
+    # A task run eagerly inside another (the embedded default) gets its own ids, and gives the
+    # outer task's back when it ends.
+    _task_started[task_id] = (time.perf_counter(), _context.get())
+    _context.set({"task_id": task_id, "task": task_name})
 
 
 def task_ended(*, task_id: str, task_name: str, state: str) -> None:
     """One event and one timing per task run (state: success, failure, retry, ...)."""
-    started = _task_started.pop(task_id, None)
+    started, outer = _task_started.pop(task_id, (None, None))
     seconds = time.perf_counter() - started if started is not None else 0.0
     task_logger.info("task", extra={"state": state.lower(), "duration_ms": round(seconds * 1000, 1)})
     metrics.observe("task_duration_seconds", (task_name, state.lower()), seconds)
-    clear()
+    _context.set(outer)
 
 
-_task_started: dict[str, float] = {}
+_task_started: dict[str, tuple[float, dict | None]] = {}
 
 
 def route_of(request) -> str:
