@@ -6,7 +6,12 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Data-subject requests"
 
     def ready(self):
+        from governance import metrics
         from governance.tenancy import tenants
+
+        from . import gauges
+
+        metrics.register(gauges.requests_due)
 
         from . import console, erasure, personal_data, requests  # noqa: F401  (personal_data declares into the data map; console adds the request queue to the admin's home)
         from .protocols import admin, callbacks  # noqa: F401  (admin registers the protocol pages)

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -41,3 +41,17 @@ def _freeze_after_start_up(**_):  # the main process (solo and threads pools run
 @worker_process_init.connect
 def _freeze_in_child(**_):  # prefork children
     freeze_loaded_objects()
+
+
+@task_prerun.connect
+def _task_log_context(task_id=None, task=None, **_):
+    from governance import logs
+
+    logs.task_started(task_id=task_id, task_name=task.name)
+
+
+@task_postrun.connect
+def _task_counted(task_id=None, task=None, state=None, **_):
+    from governance import logs
+
+    logs.task_ended(task_id=task_id, task_name=task.name, state=state or "unknown")

@@ -94,12 +94,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our static files: API docs work offline
     "django_celery_beat",
     "encrypted_model_fields",
+    "health_check",
     "governance",
     "search",
     "compliance",
 ]
 
 MIDDLEWARE = [
+    "governance.logs.RequestLogMiddleware",  # first: its request id and timing cover everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,7 +171,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The image collects static files at build into STATIC_ROOT (read-only to the app user).
+STATIC_ROOT = Path(env("STATIC_ROOT") or VAR_DIR / "static")
 
 # --- security (check --deploy is clean with DEBUG off) ---------------------------------------------
 
@@ -367,11 +370,17 @@ DOWNLOAD_REDIRECT_SECONDS = env_int("DOWNLOAD_REDIRECT_SECONDS", 300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
+# LOG_FORMAT json (the default with DEBUG off): one JSON object per line with the request id, task
+# id and tenant id (governance/logs.py); plain: readable lines for development.
+LOG_FORMAT = env("LOG_FORMAT") or ("plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "governance.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
     # The provider SDKs and their HTTP clients log request bodies (the image, the context) at
     # DEBUG: they never log below WARNING, whatever LOG_LEVEL says.
@@ -380,3 +389,11 @@ LOGGING = {
         for name in ("openai", "anthropic", "google_genai", "google.genai", "httpx", "httpx2", "httpcore", "httpcore2")
     },
 }
+
+# --- operations: metrics ---------------------------------------------------------------------------
+
+# /metrics answers a scrape that presents `Authorization: Bearer <METRICS_TOKEN>` (generate_keys
+# makes one), or one from an address in METRICS_ALLOWED_NETWORKS (comma-separated CIDRs, e.g. the
+# compose network's). Neither set: /metrics answers 404 to everyone.
+METRICS_TOKEN = env("METRICS_TOKEN") or ""
+METRICS_ALLOWED_NETWORKS = [n.strip() for n in (env("METRICS_ALLOWED_NETWORKS") or "").split(",") if n.strip()]

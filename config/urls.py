@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from compliance.views import home
-from governance import views
+from governance import health, metrics, views
 
 urlpatterns = [
     path("", home, name="home"),
@@ -19,4 +19,9 @@ urlpatterns = [
     path("objects/local/<str:token>", views.local_object, name="local-object"),
     path("downloads/<str:token>", views.download, name="download"),
     path("privacy/", include("compliance.page_urls")),
+    # Operations: readiness (every dependency), liveness (the process answers), beat's schedule.
+    path("health/", health.ReadinessView.as_view(), name="health"),
+    path("health/live/", health.LivenessView.as_view(), name="health-live"),
+    path("health/periodic/", health.PeriodicView.as_view(), name="health-periodic"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]

@@ -1,10 +1,18 @@
-"""The periodic work declared in settings.CELERY_BEAT_SCHEDULE and when beat last ran each entry."""
+"""When each periodic task (settings.CELERY_BEAT_SCHEDULE) last ran, against its schedule.
+
+Beat (django-celery-beat's DatabaseScheduler) records each entry's last run in its PeriodicTask
+row, writing it back at most every few minutes; an entry is overdue once a whole period (and at
+least OVERDUE_GRACE, beat's write-back delay) has passed beyond when it was due. An entry that
+never ran is not overdue: a new installation has run nothing yet.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+
+OVERDUE_GRACE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -13,30 +21,30 @@ class PeriodicRun:
     task: str
     every: timedelta
     last_run_at: datetime | None
-    lag: timedelta | None
+    lag: timedelta | None  # how long past its due time (zero when not yet due); None: never ran
     overdue: bool
 
 
-def _every(schedule) -> timedelta:
-    if isinstance(schedule, timedelta):
-        return schedule
-    if isinstance(schedule, (int, float)):
-        return timedelta(seconds=schedule)
-    return getattr(schedule, "run_every", timedelta(0))
-
-
 def periodic_runs(*, now: datetime | None = None) -> list[PeriodicRun]:
-    """Each declared entry, its last run (django-celery-beat's record) and how late the next one is:
-    `lag` is the time past the expected next run (zero when on time, None when it never ran);
-    `overdue` when it is late by more than one interval, or never ran."""
     from django_celery_beat.models import PeriodicTask
 
     now = now or timezone.now()
-    last = dict(PeriodicTask.objects.values_list("name", "last_run_at"))
+    last_runs = dict(
+        PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE).values_list("name", "last_run_at")
+    )
     runs = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        every, last_run_at = _every(entry["schedule"]), last.get(name)
-        lag = None if last_run_at is None else max(timedelta(0), now - last_run_at - every)
-        overdue = last_run_at is None or lag > every
-        runs.append(PeriodicRun(name=name, task=entry["task"], every=every, last_run_at=last_run_at, lag=lag, overdue=overdue))
+        every = entry["schedule"]
+        last_run_at = last_runs.get(name)
+        lag = None if last_run_at is None else max(now - last_run_at - every, timedelta(0))
+        runs.append(
+            PeriodicRun(
+                name=name,
+                task=entry["task"],
+                every=every,
+                last_run_at=last_run_at,
+                lag=lag,
+                overdue=lag is not None and lag > max(every, OVERDUE_GRACE),
+            )
+        )
     return runs

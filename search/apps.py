@@ -6,4 +6,8 @@ class SearchConfig(AppConfig):
     verbose_name = "Image search"
 
     def ready(self):
-        from . import personal_data  # noqa: F401
+        from governance import metrics
+
+        from . import gauges, personal_data  # noqa: F401
+
+        metrics.register(gauges.jobs_by_status)

@@ -3,6 +3,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from governance import logs
 from governance.crypto import bearer_token
 from governance.models import Membership
 from governance.tenancy.keys import resolve_key
@@ -20,6 +21,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None or membership is None or not key.user.is_active:
             raise exceptions.AuthenticationFailed("The API key is not valid.", code="invalid_api_key")
         request.tenant = key.tenant
+        logs.bind(tenant_id=key.tenant_id)
         request.membership = membership
         return key.user, key
 
