@@ -176,13 +176,15 @@ def seal(*, wait: bool = True, batch: int = SEAL_BATCH, now: datetime | None = N
     or was pruned. Idempotent; one sealer at a time (`wait=False`: give way to a running one)."""
     AuditSealState.objects.get_or_create(pk=1)
     report = SealReport()
+    next_floor = _oldest_running_transaction()
+    after = 0  # within one pass, batches go on by event id; what commits behind them waits for the next pass
     while True:
         with transaction.atomic():
             state = AuditSealState.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
             if state is None:
                 report.busy = True
                 return report
-            done = _integrate(state, batch)
+            done, after = _integrate(state, batch, after=after, next_floor=next_floor)
             report.sealed += done
             if done < batch:
                 report.checkpoints = _issue_checkpoints(now=now or timezone.now())
@@ -192,16 +194,20 @@ def seal(*, wait: bool = True, batch: int = SEAL_BATCH, now: datetime | None = N
     return report
 
 
-def _integrate(state: AuditSealState, batch: int) -> int:
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        with connection.cursor() as cursor:
-            # Every transaction older than this has ended: its events are all visible now.
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            next_floor = cursor.fetchone()[0]
-        pending = AuditEvent.objects.filter(txid__gte=state.floor)
+def _oldest_running_transaction() -> int | None:
+    """PostgreSQL: every transaction older than this one has ended, so all its events are visible."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def _integrate(state: AuditSealState, batch: int, *, after: int, next_floor: int | None) -> tuple[int, int]:
+    if next_floor is not None:
+        pending = AuditEvent.objects.filter(txid__gte=state.floor, id__gt=after)
     else:  # SQLite commits one writer at a time, in id order
-        pending = AuditEvent.objects.filter(id__gt=state.floor)
+        pending = AuditEvent.objects.filter(id__gt=max(state.floor, after))
     rows = list(
         pending.filter(~Exists(AuditLeaf.objects.filter(event_id=OuterRef("pk"))))
         .order_by("id")
@@ -226,10 +232,11 @@ def _integrate(state: AuditSealState, batch: int) -> int:
             )
         AuditLeaf.objects.bulk_create(leaves, batch_size=5000)
         AuditNode.objects.bulk_create(nodes, batch_size=5000)
+        after = rows[-1]["id"]
     if len(rows) < batch:
-        state.floor = next_floor if postgres else max([state.floor, *(r["id"] for r in rows)])
+        state.floor = next_floor if next_floor is not None else max(state.floor, after)
         AuditSealState.objects.filter(pk=1).update(floor=state.floor)
-    return len(rows)
+    return len(rows), after
 
 
 def _issue_checkpoints(*, now: datetime) -> list[AuditCheckpoint]:
