@@ -310,7 +310,7 @@ def test_an_old_validly_signed_checkpoint_replayed_as_the_newest_is_detected(acm
     dropped = list(AuditLeaf.objects.filter(log=log, index__gte=old.size).values_list("event_id", flat=True))
     _tamper(
         ("DELETE FROM governance_auditcheckpoint WHERE log_id = %s AND id > %s", [log.pk, old.pk]),
-        ("DELETE FROM governance_auditleaf WHERE log_id = %s AND index >= %s", [log.pk, old.size]),
+        ("DELETE FROM governance_auditleaf WHERE log_id = %s AND \"index\" >= %s", [log.pk, old.size]),
         ("DELETE FROM governance_auditevent WHERE id = ANY(%s)" if connection.vendor == "postgresql"
          else f"DELETE FROM governance_auditevent WHERE id IN ({','.join(map(str, dropped))})",
          [dropped] if connection.vendor == "postgresql" else []),
