@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance import audit
+from governance import audit, transfers
 from governance.datamap import DATA_MAP, SPECS, Category
 from governance.models import StoredObject
 from governance.storage import objectstore
@@ -85,6 +85,8 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
         "created_at": timezone.now().isoformat(),
         "format": "Each file under data/ is a JSON object: {model: [rows]}. Dates are ISO 8601 (UTC).",
         "files": [],
+        # GDPR Art. 15(1)(c): the recipients (sub-processors) the subject's images were sent to.
+        "recipients": transfers.recipients(tenant_id=tenant.pk, subject_index=subject_index),
     }
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for category in sorted(by_category):

@@ -12,6 +12,8 @@ from .consent import (
     ProviderKey,
     Subprocessor,
     TermsVersion,
+    Transfer,
+    TransferStatistics,
 )
 from .retention import (
     LegalHold,
@@ -49,6 +51,8 @@ __all__ = [
     "ProviderKey",
     "TermsVersion",
     "Subprocessor",
+    "Transfer",
+    "TransferStatistics",
     "ConsentQuerySet",
     "ImmutableRow",
     "ConsentRecordQuerySet",
