@@ -14,6 +14,10 @@ process, as a worker that has served earlier tasks:
 - erasure: compliance.erasure.run() on an approved request, exactly what the worker runs (data map
   walk, holds checked, steps committed with their counts, suppression, proof, audit events).
 
+With --versioned the bucket has versioning on: the floor then deletes version-aware (for each
+key ListObjectVersions, then DeleteObjects with every VersionId, and aborts unfinished uploads of
+the tenant's folder), and the erasure also verifies its proof by listing versions again.
+
 Reports seconds, the ratio erasure/floor (median of paired runs) and peak RSS (VmHWM).
 """
 
@@ -50,8 +54,18 @@ def floor_delete(conn, s3, tenant_id, user_id, subject_index):
             keys = [k for (k,) in conn.execute(
                 "SELECT key FROM governance_storedobject WHERE tenant_id = %s AND subject_index = %s AND deleted_at IS NULL",
                 (tenant_id, subject_index))]
-            for i in range(0, len(keys), 1000):
-                s3.delete_objects(Bucket=common.BUCKET, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
+            targets = [{"Key": k} for k in keys]
+            if os.environ.get("BENCH_VERSIONED"):
+                folder = f"retained/images/{tenant_id}/"
+                for upload in s3.list_multipart_uploads(Bucket=common.BUCKET, Prefix=folder).get("Uploads", []):
+                    s3.abort_multipart_upload(Bucket=common.BUCKET, Key=upload["Key"], UploadId=upload["UploadId"])
+                targets = []
+                for k in keys:
+                    listing = s3.list_object_versions(Bucket=common.BUCKET, Prefix=k)
+                    targets += [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                                for v in listing.get("Versions", []) + listing.get("DeleteMarkers", []) if v["Key"] == k]
+            for i in range(0, len(targets), 1000):
+                s3.delete_objects(Bucket=common.BUCKET, Delete={"Objects": targets[i:i + 1000], "Quiet": True})
             conn.execute("UPDATE governance_storedobject SET deleted_at = now(), deleted_reason = 'erasure', subject_index = '' "
                          "WHERE tenant_id = %s AND subject_index = %s AND deleted_at IS NULL", (tenant_id, subject_index))
             rows = conn.execute("DELETE FROM search_searchresult WHERE job_id IN (SELECT id FROM search_searchjob "
@@ -135,6 +149,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--objects", type=int, default=1_000)
+    parser.add_argument("--versioned", action="store_true", help="versioning on; version-aware floor")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
     if args.child == "floor":
@@ -145,6 +160,12 @@ def main():
         return
 
     server = common.start_s3()
+    if args.versioned:
+        import boto3
+
+        os.environ["BENCH_VERSIONED"] = "1"  # the floor child reads it
+        boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT_URL"], region_name="us-east-1").put_bucket_versioning(
+            Bucket=common.BUCKET, VersioningConfiguration={"Status": "Enabled"})
     try:
         common.fresh_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
         from governance.models import StoredObject

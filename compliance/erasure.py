@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from governance import audit
+from governance import audit, transfers
 from governance.crypto import blind_index
 from governance.datamap import ANONYMISE, DATA_MAP, DELETE
 from governance.models import StoredObject
@@ -124,7 +124,9 @@ def run(*, request_id: str) -> bool:
 
 def _start(request, *, steps: int, snapshot: holds.Snapshot) -> dict:
     """The initial state; written with the first commit (a small erasure commits once, at its end)."""
-    state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {}}
+    state = {"started_at": timezone.now().isoformat(), "done": [], "counts": {}, "objects": {}, "kept": {},
+             # Read before the anonymise step blanks whose searches the transfer records were.
+             "recipients": transfers.recipients(tenant_id=request.tenant_id, subject_index=request.subject_index)}
     held = _hold(request, snapshot)
     if held:
         state["held"] = held
@@ -260,6 +262,8 @@ def _finish(request, state) -> None:
         "bucket_objects_locked": state.get("locked", {}),
         "kept": state["kept"],
         "legal_hold": held or None,
+        # Art. 17(2)/19: who else received the subject's images, when, and what they may keep.
+        "subprocessors_that_received_images": state.get("recipients", []),
         "verification": None if held else verify(request=request, state=state),
     }
     if not held:

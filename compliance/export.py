@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from governance import audit
+from governance import audit, transfers
 from governance.datamap import DATA_MAP, SPECS, Category
 from governance.models import StoredObject
 from governance.retention.rules import RuleBook
@@ -140,6 +140,8 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
         "complaint": export_notice.COMPLAINT,
         "automated_decisions": export_notice.AUTOMATED,
         "files": [],
+        # GDPR Art. 15(1)(c): the recipients (sub-processors) the subject's images were sent to.
+        "recipients": transfers.recipients(tenant_id=tenant.pk, subject_index=subject_index),
     }
     categories = []
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:

@@ -14,6 +14,7 @@ from governance.models import (
     Membership,
     StoredObject,
     SupportStaff,
+    Transfer,
     User,
 )
 from governance.storage import objectstore
@@ -86,6 +87,22 @@ declare(
         timestamp="ended_at",
         filter=Q(status__in=[AccessRequest.Status.DENIED, AccessRequest.Status.REVOKED, AccessRequest.Status.EXPIRED]),
     ),
+)
+
+
+# Which sub-processor received a search's image, when and under which terms (GDPR Art. 15(1)(c),
+# 17(2), 19): the record stays for the tenant; erasure blanks whose search it was.
+declare(
+    Transfer,
+    category=Category.USAGE_EVENTS,
+    description="Sub-processors your searches' images were sent to: which company, when, how many bytes, "
+    "under which terms version. Never the image itself.",
+    subject="subject_index",
+    erasure=ANONYMISE,
+    anonymise={"subject_index": ""},
+    export_fields={"subprocessor": "subprocessor", "sent_at": "created_at", "bytes": "bytes_sent",
+                   "endpoint": "endpoint", "terms_version": "terms__version", "job": "job_id"},
+    retention=Retention(timestamp="created_at"),
 )
 
 

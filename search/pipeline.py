@@ -14,7 +14,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from governance import audit, consent
+from governance import audit, consent, transfers
 from governance.models import StoredObject, Tenant
 from governance.storage import objectstore
 
@@ -174,6 +174,10 @@ def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJ
         else:
             jobs.update(attempts=F("attempts") + 1)
         job.attempts += 1
+        if provider.subprocessor:  # the image leaves us now: record to whom (a timeout may still deliver it)
+            transfers.record(tenant_id=job.tenant_id, subprocessor=provider.subprocessor, job_id=job.pk,
+                             user_id=job.created_by_id, bytes_sent=len(image.data),
+                             endpoint=getattr(provider, "endpoint", ""))
         # Without persistent connections (DB_CONN_MAX_AGE=0), hand ours back while we wait on the
         # provider: a thread pool of 128 would otherwise hold 128 idle connections.
         if not connection.in_atomic_block:

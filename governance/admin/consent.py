@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from governance import consent, impact
+from governance import consent, impact, transfers
 from governance.admin.base import OperatorOnlyAdmin, OperatorOnlyInline, ReadOnlyAdmin, TenantPageAdmin
 from governance.admin.humane import CONSENT_WORDS
 from governance.errors import SightguardError
@@ -14,6 +14,7 @@ from governance.models import (
     ConsentRecord,
     Subprocessor,
     TermsVersion,
+    TransferStatistics,
 )
 from governance.tenancy import scoping
 
@@ -137,3 +138,29 @@ class ConsentOverviewAdmin(TenantPageAdmin):
             can_revoke=status.record is not None and status.status != consent.Status.REVOKED,
         )
         return TemplateResponse(request, "admin/governance/consent.html", context)
+
+
+@admin.register(TransferStatistics)
+class TransferStatisticsAdmin(TenantPageAdmin):
+    """Calls and bytes sent to each sub-processor per day: tenant admins for their tenants, the operator all."""
+
+    def page_view(self, request, *, tenant):
+        tenants = self.page_tenants(request)
+        if tenant is not None:
+            tenant_ids = {tenant.pk}
+        else:
+            tenant_ids = None if scoping.is_operator(request.user) else set(tenants.values_list("pk", flat=True))
+        try:
+            days = min(max(int(request.GET.get("days", 30)), 1), 366)
+        except ValueError:
+            days = 30
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Transfers to sub-processors",
+            "rows": transfers.per_day(tenant_ids=tenant_ids, days=days),
+            "tenants": tenants if tenants.count() > 1 else None,
+            "selected": str(tenant.pk) if tenant is not None else "",
+            "days": days,
+        }
+        return TemplateResponse(request, "admin/governance/transfers.html", context)

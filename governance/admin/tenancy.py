@@ -1,5 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from governance.admin.base import OperatorOnlyAdmin, ReadOnlyAdmin, TenantScopedAdmin
 from governance.admin.humane import person
@@ -10,7 +15,7 @@ from governance.models import (
     Tenant,
     User,
 )
-from governance.tenancy import keys, scoping, tenants
+from governance.tenancy import keys, offboarding, scoping, tenants
 
 admin.site.site_header = "Sightguard"
 admin.site.site_title = "Sightguard"
@@ -45,9 +50,49 @@ class TenantAdmin(TenantScopedAdmin):
     search_fields = ("slug", "name")
     ordering = ("slug",)
 
+    actions = ["offboard"]
+
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)  # created_at records history: read-only
         return readonly if scoping.is_operator(request.user) else ("slug", *readonly)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not scoping.is_operator(request.user):
+            actions.pop("offboard", None)
+        return actions
+
+    @admin.action(description="Offboard: delete all of the tenant's data (asks for confirmation)")
+    def offboard(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Offboard one tenant at a time.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:governance_tenant_offboard", args=[queryset.get().pk]))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.offboard_view)
+        return [path("<int:pk>/offboard/", view, name="governance_tenant_offboard"), *super().get_urls()]
+
+    def offboard_view(self, request, pk):
+        """The confirmation page: what goes, what stays; a POST with the slug typed again does it."""
+        if not scoping.is_operator(request.user):
+            raise PermissionDenied
+        tenant = get_object_or_404(Tenant, pk=pk)
+        error, certificate = "", None
+        if request.method == "POST":
+            if request.POST.get("confirm_slug") != tenant.slug:
+                error = "Type the tenant's slug to confirm."
+            else:
+                try:
+                    certificate = offboarding.offboard(slug=tenant.slug, actor=request.user)
+                except offboarding.OffboardingRefused as exc:
+                    error = f"{exc.detail} ({exc.code})"
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": f"Offboard {tenant.slug}",
+            "tenant": tenant, "plan": offboarding.inventory(slug=tenant.slug), "error": error,
+            "certificate": certificate,
+        }
+        return TemplateResponse(request, "admin/governance/offboard.html", context)
 
 
 @admin.register(User)

@@ -21,6 +21,8 @@ from .consent import (
     ProviderKey,
     Subprocessor,
     TermsVersion,
+    Transfer,
+    TransferStatistics,
 )
 from .retention import (
     LegalHold,
@@ -63,6 +65,8 @@ __all__ = [
     "ProviderKey",
     "TermsVersion",
     "Subprocessor",
+    "Transfer",
+    "TransferStatistics",
     "ConsentQuerySet",
     "ImmutableRow",
     "ConsentRecordQuerySet",

@@ -57,6 +57,10 @@ class Subprocessor(models.Model):
     service = models.CharField(max_length=100)
     purpose = models.CharField(max_length=300, blank=True)
     trust_url = models.URLField(blank=True)
+    retention = models.CharField(
+        max_length=300, blank=True,
+        help_text="What the company keeps of what it receives, and for how long, as this version states it.",
+    )
 
     class Meta:
         ordering = ["provider_key"]
@@ -140,3 +144,33 @@ class ConsentOverview(ConsentRecord):
         proxy = True
         verbose_name = "AI terms and consent"
         verbose_name_plural = "AI terms and consent"
+
+
+class Transfer(models.Model):
+    """One call to a sub-processor: which tenant sent how many bytes to whom, where and when, under
+    which terms version; for which job and whose search (a blind index, blanked by erasure). Never
+    the image, the context or the answer."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    subprocessor = models.CharField(max_length=20, choices=ProviderKey.choices)
+    terms = models.ForeignKey(TermsVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    job_id = models.UUIDField(null=True, blank=True)
+    subject_index = models.CharField(max_length=64, blank=True, db_index=True)
+    bytes_sent = models.PositiveBigIntegerField()
+    endpoint = models.CharField(max_length=200, help_text="Host (and region, where the endpoint names one) called.")
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self):
+        return f"transfer #{self.pk}"
+
+
+class TransferStatistics(Transfer):
+    """The admin page of transfers per sub-processor per day (governance.transfers.per_day)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "transfers to sub-processors"
+        verbose_name_plural = "transfers to sub-processors"

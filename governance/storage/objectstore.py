@@ -172,6 +172,25 @@ class S3Backend:
             for item in page.get("DeleteMarkers", []):
                 yield Version(item["Key"], item.get("VersionId") or "null", item["IsLatest"], True, item["LastModified"])
 
+    def purge_prefix(self, prefix: str) -> tuple[int, set[str]]:
+        """Delete every version and delete marker under `prefix` and abort its unfinished uploads,
+        a listing page at a time; returns (versions deleted, keys kept by Object Lock)."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        deleted, locked, page = 0, set(), []
+        for version in self.versions(prefix):
+            page.append(version)
+            if len(page) == 1000:
+                refused = self.delete_versions(page)
+                deleted, locked = deleted + len(page) - len(refused), locked | refused
+                page = []
+        if page:
+            refused = self.delete_versions(page)
+            deleted, locked = deleted + len(page) - len(refused), locked | refused
+        return deleted, locked
+
     def list_keys(self, prefix: str) -> Iterator[tuple[str, object]]:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
@@ -219,6 +238,11 @@ class LocalBackend:
 
     def versioned(self) -> bool:
         return False
+
+    def purge_prefix(self, prefix: str) -> tuple[int, set[str]]:
+        keys = [key for key, _ in self.list_keys(prefix)]
+        self.delete_many(keys)
+        return len(keys), set()
 
     def delete_versions(self, versions: Iterable[Version]) -> set[str]:
         return self.delete_many(v.key for v in versions)

@@ -7,6 +7,8 @@ import threading
 import anthropic
 from django.conf import settings
 
+from governance.transfers import endpoint_of
+
 from ._common import context_text, for_status
 from .base import (
     ImageInput,
@@ -40,6 +42,10 @@ class AnthropicProvider:
 
     def __init__(self):
         self.model = settings.ANTHROPIC_MODEL
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_of(settings.ANTHROPIC_BASE_URL, "api.anthropic.com")
 
     @property
     def client(self):

@@ -12,6 +12,8 @@ from django.conf import settings
 from google import genai
 from google.genai import errors, types
 
+from governance.transfers import endpoint_of
+
 from ._common import context_text, for_status
 from .base import (
     ImageInput,
@@ -56,6 +58,10 @@ class GeminiProvider:
 
     def __init__(self):
         self.model = settings.GEMINI_MODEL
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_of(settings.GEMINI_BASE_URL, "generativelanguage.googleapis.com")
 
     @property
     def client(self):

@@ -7,6 +7,8 @@ import threading
 import openai
 from django.conf import settings
 
+from governance.transfers import endpoint_of
+
 from ._common import context_text, for_status
 from .base import (
     ImageInput,
@@ -37,6 +39,10 @@ class OpenAIProvider:
 
     def __init__(self):
         self.model = settings.OPENAI_MODEL
+
+    @property
+    def endpoint(self) -> str:
+        return endpoint_of(settings.OPENAI_BASE_URL, "api.openai.com")
 
     @property
     def client(self):
