@@ -5,6 +5,7 @@ integrity) into var/, then reused offline. Not a Python package, so not in requi
 """
 
 import base64
+import json
 import hashlib
 import subprocess
 import tarfile
@@ -43,3 +44,5 @@ def assert_accessible(page) -> None:
     assert found == [], found
 
 
+def describe(found: list[dict]) -> str:
+    return json.dumps(found, indent=1)
