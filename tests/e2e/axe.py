@@ -5,8 +5,8 @@ integrity) into var/, then reused offline. Not a Python package, so not in requi
 """
 
 import base64
-import json
 import hashlib
+import json
 import subprocess
 import tarfile
 
