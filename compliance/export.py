@@ -48,16 +48,17 @@ def _default(value):
     return str(value)
 
 
-def _row_json(row: dict) -> bytes:
-    return orjson.dumps(row, default=_default, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n    ")
+def _rows_json(chunk: list[dict]) -> bytes:
+    """The chunk's rows as indented JSON array items, four spaces in (one orjson call per chunk)."""
+    body = orjson.dumps(chunk, default=_default, option=orjson.OPT_INDENT_2)[2:-2]  # without "[\n" and "\n]"
+    return b"  " + body.replace(b"\n", b"\n  ")
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
+def _cell(value):
+    """CSV writes None as "" and scalars with str(); nested values become JSON."""
     if isinstance(value, dict | list):
         return orjson.dumps(value, default=_default).decode()
-    return str(value)
+    return value
 
 
 class _Section:
@@ -68,16 +69,16 @@ class _Section:
         self.count, self.columns, self.preview = 0, [], []
 
     def rows(self, chunk: list[dict]) -> None:
-        for row in chunk:
-            if self.writer is None:
-                self.columns = list(row)
-                self.writer = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
-                self.writer.writeheader()
-            self.writer.writerow({k: _cell(row.get(k)) for k in self.columns})
-            if len(self.preview) < PREVIEW_ROWS:
-                self.preview.append([_cell(row.get(k)) for k in self.columns])
-        body = b",\n    ".join(_row_json(row) for row in chunk)
-        self.out.write((b"\n    " if self.count == 0 else b",\n    ") + body)
+        if self.writer is None:
+            self.columns = list(chunk[0])
+            self.writer = csv.writer(self.csv_file)
+            self.writer.writerow(self.columns)
+        columns = self.columns
+        cells = [[_cell(row.get(k)) for k in columns] for row in chunk]
+        self.writer.writerows(cells)
+        if len(self.preview) < PREVIEW_ROWS:
+            self.preview += [["" if v is None else str(v) for v in row] for row in cells[:PREVIEW_ROWS - len(self.preview)]]
+        self.out.write((b"\n" if self.count == 0 else b",\n") + _rows_json(chunk))
         self.count += len(chunk)
 
 

@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from governance import audit
@@ -98,8 +98,6 @@ def file_public(*, tenant_slug: str, kind: str, regime: str, email: str, source:
 def file(*, tenant, kind: str, regime: str, email: str, source: str, verified: bool = False) -> DataSubjectRequest:
     """File a request from any channel (form, API, DRP, OpenDSR, GPC). Opt-outs and opt-ins take
     effect at once; a verified request goes to review; otherwise the subject gets the verification e-mail."""
-    if not _routable(tenant.slug):
-        raise SightguardError("There is no organisation with that name here.", code="tenant_unknown", status=404)
     if kind in (Kind.OPT_OUT, Kind.OPT_IN):
         return _sale_choice(tenant=tenant, kind=kind, regime=regime, email=email, source=source)
     with transaction.atomic():
@@ -109,17 +107,10 @@ def file(*, tenant, kind: str, regime: str, email: str, source: str, verified: b
         if not verified:
             link = _new_link(request, purpose="verify")
             # Composed inside the transaction: whatever it cannot build undoes the filing.
-            message = _composed(lambda: mail.verification_message(request=request, to=email, link=link))
+            message = mail.verification_message(request=request, to=email, link=link)
             transaction.on_commit(lambda: mail.send(message))
     request.refresh_from_db()
     return request
-
-
-def _composed(compose):
-    try:
-        return compose()
-    except NoReverseMatch:
-        raise SightguardError("There is no organisation with that name here.", code="tenant_unknown", status=404) from None
 
 
 def _sale_choice(*, tenant, kind, regime, email, source) -> DataSubjectRequest:
@@ -127,7 +118,7 @@ def _sale_choice(*, tenant, kind, regime, email, source) -> DataSubjectRequest:
         request = file_request(tenant=tenant, kind=kind, regime=regime, email=email, source=source, verified=True)
         if kind == Kind.OPT_OUT:
             opt_out.apply(tenant=tenant, subject_index=request.subject_index, source=source)
-            message = _composed(lambda: mail.opt_out_confirmed_message(request=request, to=email))
+            message = mail.opt_out_confirmed_message(request=request, to=email)
             transaction.on_commit(lambda: mail.send(message))
         else:
             opt_out.withdraw(tenant=tenant, subject_index=request.subject_index, source=source)
@@ -185,7 +176,7 @@ def resend_verification(*, reference: str) -> DataSubjectRequest:
         link = _new_link(request, purpose="verify")
         audit.record(action="privacy_request.verification_resent", actor="subject", tenant=request.tenant_id,
                      target=request)
-        message = _composed(lambda: mail.verification_message(request=request, to=request.email, link=link))
+        message = mail.verification_message(request=request, to=request.email, link=link)
         transaction.on_commit(lambda: mail.send(message))
     return request
 

@@ -5,13 +5,18 @@ The address is only ever passed in memory: never to a task, a log line or an aud
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from .models import DataSubjectRequest
 
 
 def status_url(request: DataSubjectRequest) -> str:
-    return settings.SITE_URL + reverse("privacy-status", args=[request.tenant.slug, request.reference])
+    """The public status page, or "" for a tenant whose slug cannot be a URL (it has no public pages;
+    protocol and GPC requests of such a tenant still get their answers, without the link)."""
+    try:
+        return settings.SITE_URL + reverse("privacy-status", args=[request.tenant.slug, request.reference])
+    except NoReverseMatch:
+        return ""
 
 
 def _message(*, to: str, subject: str, lines: list[str]) -> EmailMessage | None:
@@ -33,7 +38,7 @@ def _footer(request: DataSubjectRequest) -> list[str]:
     return [
         "",
         f"Reference: {request.reference}",
-        f"Follow it here: {status_url(request)}",
+        *([f"Follow it here: {url}"] if (url := status_url(request)) else []),
         f"We answer by {request.due_at:%Y-%m-%d}.",
     ]
 

@@ -295,10 +295,10 @@ def status_object(link: DrpRequest) -> dict:
     }
     if reason:
         body["reason"] = reason
-    if reason == "need_user_verification":
+    if reason == "need_user_verification" and (page := mail.status_url(request)):
         # 3.03: MUST carry where the subject completes verification: the status page says to open the
         # e-mail we sent, and sends it again on request.
-        body["user_verification_url"] = mail.status_url(request)
+        body["user_verification_url"] = page
     if request.extended_at:
         body["processing_details"] = (f"The deadline was extended on {request.extended_at:%Y-%m-%d} to "
                                       f"{request.due_at:%Y-%m-%d}. Reason: {request.extension_reason}")

@@ -187,3 +187,16 @@ def test_a_tenant_whose_slug_has_no_public_page_is_refused_before_anything_is_st
     assert (response.status_code, response.json()["code"]) == (404, "tenant_unknown")
     assert not DataSubjectRequest.objects.exists() and not outbox
     assert not AuditEvent.objects.filter(action="privacy_request.filed").exists()
+
+
+def test_protocol_and_gpc_requests_of_such_a_tenant_are_answered_without_a_status_link(outbox, committed):
+    from governance.models import Tenant
+
+    odd = Tenant.objects.create(slug="Bad Slug!", name="Odd Ltd")
+    with committed():
+        opt_out = intake.file(tenant=odd, kind="opt_out", regime="ccpa", email=EMAIL, source="gpc")
+        erasure = intake.file(tenant=odd, kind="erasure", regime="gdpr", email=EMAIL, source="drp")
+    assert opt_out.status == "fulfilled" and erasure.status == "pending_verification"
+    assert [m.to for m in outbox] == [[EMAIL], [EMAIL]]
+    assert all("Follow it here" not in m.body for m in outbox)
+    assert "/privacy/verify/" in outbox[1].body
