@@ -36,8 +36,7 @@ from PIL import Image  # noqa: E402
 
 from search import faces  # noqa: E402
 from search.sanitize import clean_image, encode, open_clean  # noqa: E402
-from tests.search.face_corpus import photographs  # noqa: E402
-from tests.search.test_face_recall import found_by  # noqa: E402
+from tests.search.face_corpus import found_by, photographs  # noqa: E402
 
 BANDS = [(14, 19), (20, 31), (32, 63), (64, 127), (128, 300)]
 

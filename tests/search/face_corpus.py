@@ -162,3 +162,14 @@ def photographs() -> list[Photograph]:
             compose(name=f"photo{seed}-orientation{orientation}", size=size, widths=widths, cut=1, orientation=orientation, seed=seed)
         )
     return photos
+
+
+def found_by(known: KnownFace, boxes) -> bool:
+    """Whether one of the boxes (left, top, right, bottom) covers at least 30% of the known face box."""
+    area = (known.right - known.left) * (known.bottom - known.top)
+    for left, top, right, bottom in boxes:
+        overlap_w = min(known.right, right) - max(known.left, left)
+        overlap_h = min(known.bottom, bottom) - max(known.top, top)
+        if overlap_w > 0 and overlap_h > 0 and overlap_w * overlap_h >= 0.3 * area:
+            return True
+    return False

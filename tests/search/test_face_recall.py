@@ -20,7 +20,7 @@ from search.sanitize import clean_image, open_clean
 from tests.fakes.fixtures import allow_provider, point_settings_at, provider_server  # noqa: F401
 from tests.fakes.provider_server import Reply
 from tests.search import second_detector
-from tests.search.face_corpus import KnownFace, photographs
+from tests.search.face_corpus import KnownFace, found_by, photographs
 from tests.search.providerwire import sent
 
 MUST_FIND = 20  # settings.FACE_MIN_WIDTH's default
@@ -29,17 +29,6 @@ MUST_FIND = 20  # settings.FACE_MIN_WIDTH's default
 @cache
 def corpus():
     return photographs()
-
-
-def found_by(known: KnownFace, boxes) -> bool:
-    """Whether a found box covers at least 30% of the known face box."""
-    area = (known.right - known.left) * (known.bottom - known.top)
-    for left, top, right, bottom in boxes:
-        overlap_w = min(known.right, right) - max(known.left, left)
-        overlap_h = min(known.bottom, bottom) - max(known.top, top)
-        if overlap_w > 0 and overlap_h > 0 and overlap_w * overlap_h >= 0.3 * area:
-            return True
-    return False
 
 
 def detail(image: Image.Image, box) -> float:
