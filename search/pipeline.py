@@ -119,11 +119,11 @@ def blur_faces(*, job: SearchJob) -> int:
     """Blur the faces in the job's stored image, in place; returns how many. Idempotent: a blurred
     image has no face left to find, and an image without faces is left byte for byte as it was."""
     from . import (
-        faces,  # OpenCV and NumPy (~45 MB) load only where faces are blurred, not in web or export
+        faces,  # onnxruntime and NumPy load only where faces are blurred, not in web or export
     )
 
     image = open_clean(objectstore.read(job.image))
-    blurred, count = faces.blur_faces(image)
+    blurred, count = faces.blur_faces(image, redaction=job.tenant.face_redaction)
     if count:
         cleaned = encode(blurred)
         with transaction.atomic():

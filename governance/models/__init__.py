@@ -34,9 +34,10 @@ from .retention import (
 )
 from .storage import IssuedLink, StoredObject, SweepRun
 from .support import AccessRequest, SupportStaff
-from .tenancy import ApiKey, KeyCanary, Membership, Tenant, User, UserManager
+from .tenancy import ApiKey, FaceRedaction, KeyCanary, Membership, Tenant, User, UserManager
 
 __all__ = [
+    "FaceRedaction",
     "Tenant",
     "UserManager",
     "User",

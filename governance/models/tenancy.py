@@ -12,10 +12,23 @@ from encrypted_model_fields.fields import EncryptedEmailField, EncryptedTextFiel
 from governance.crypto import blind_index
 
 
+class FaceRedaction(models.TextChoices):
+    """How a face is made unrecognisable before an image is described (search/faces.py)."""
+
+    PIXELATE = "pixelate", "Pixelate and blur"
+    FILL = "fill", "Solid fill"
+
+
 class Tenant(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     face_blur = models.BooleanField(default=True, help_text="Blur faces before an image is described.")
+    face_redaction = models.CharField(
+        max_length=16,
+        choices=FaceRedaction.choices,
+        default=FaceRedaction.PIXELATE,
+        help_text="How each head is covered: averaged blocks then a blur, or flat grey.",
+    )
     retain_cleaned_images_days = models.PositiveIntegerField(
         default=0, help_text="0 = cleaned images are never kept (the default)."
     )

@@ -105,7 +105,7 @@ def test_a_tenant_that_turned_blurring_off_gets_the_image_as_cleaned(bob):
 def test_when_blurring_fails_the_job_fails_and_nothing_is_sent(bob, settings):
     upload(bob, _jpeg(skdata.astronaut()))
     job = SearchJob.objects.get()
-    settings.FACE_DETECT_SIDE = 0  # a broken detector configuration
+    settings.FACE_MIN_WIDTH = 0  # a broken detector configuration
     assert pipeline.prepare(job_id=job.pk) is False
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("failed", "face_blur_failed")
@@ -123,7 +123,7 @@ def test_the_whole_search_sends_the_blurred_image_and_deletes_it(bob, django_cap
     assert list(objectstore.backend().list_keys("tmp/")) == []
 
 
-def test_a_small_face_in_a_large_photo_is_found_at_the_default_detector_size():
+def test_a_small_face_in_a_large_photo_is_found_at_the_default_settings():
     # A face of about 50 px in a 2000x1500 cleaned photo (a person a few metres away).
     canvas = Image.fromarray(skdata.coffee()).resize((2000, 1500))
     canvas.paste(Image.fromarray(skdata.astronaut()).resize((256, 256)), (700, 500))
