@@ -44,7 +44,7 @@ def sign_in(page, base, email, password):
 def test_a_tenant_admin_reads_the_terms_and_accepts(live_server, browser, alice):
     page = browser.new_page()
     sign_in(page, live_server.url, "alice@acme.example", "alice-password-1")
-    page.click("text=AI terms and consent")
+    page.click("#panel-consent >> text=Read and accept the terms")  # from the dashboard
     assert page.locator("#terms-text").inner_text().startswith("Sightguard generative-AI terms, version 1.0")
     assert page.locator("#subprocessors tbody tr").count() == 3
     assert page.locator("[data-status]").inner_text() == "Not accepted yet"

@@ -45,6 +45,8 @@ def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice,
         make_job(bob, context=f"CTX-MARKER-{n}", description=f"DESC-MARKER-{n}")
     erasure = file_request(tenant=alice.tenant, kind="erasure", regime="gdpr", email="bob@acme.example", source="form",
                            verified=True)
+    other = file_request(tenant=alice.tenant, kind="access", regime="gdpr", email="nobody@example.com", source="form",
+                         verified=True)
     sam = make_support("sam")
     support = ask(sam, alice.tenant, categories=["search_text"], hours=6, ticket="SUP-2024")
 
@@ -56,7 +58,7 @@ def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice,
             page.goto(f"{base}/admin/")
             console = page.locator("#console")
             assert "Not accepted yet" in console.locator("#panel-consent").inner_text()
-            assert console.locator("#queue-to-review").inner_text() == "1"
+            assert console.locator("#queue-to-review").inner_text() == "2"
             assert "SUP-2024" in console.locator("#panel-support").inner_text()
             assert page.locator("text=Drp agents").count() == 0 and page.locator("text=Retention policies").count() == 0
             found = violations(page)
@@ -79,9 +81,17 @@ def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice,
             assert found == [], describe(found)
             shot(page, "erasure-preview.png")
             submit(page, "#confirm-approve")
-            assert "approved: the work has started" in page.content()
+            assert "approved: the work has started" in page.locator(".messagelist").inner_text()
             assert DataSubjectRequest.objects.get(pk=erasure.pk).status == "fulfilled"
             assert not SearchJob.objects.filter(created_by=bob.user).exists() and not kept.exists()
+
+            # a denial: the reason chosen on the request's page, not on the list
+            page.goto(f"{base}/admin/compliance/datasubjectrequest/{other.pk}/change/")
+            page.select_option("#id_denial_reason", "no_match")
+            page.fill("#id_reason_text", "We hold nothing under that address.")
+            submit(page, "#deny-button")
+            assert "denied; the requester is told why" in page.locator(".messagelist").inner_text()
+            assert DataSubjectRequest.objects.get(pk=other.pk).status == "denied"
 
             # support: from the console to the request, approve for fewer hours than asked
             page.goto(f"{base}/admin/")
@@ -89,7 +99,7 @@ def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice,
             assert page.locator("#id_grant_hours").get_attribute("max") == "6"
             page.fill("#id_grant_hours", "2")
             submit(page, "#approve-button")
-            assert "is now approved" in page.content()
+            assert "is now approved" in page.locator(".messagelist").inner_text()
             support.refresh_from_db()
             assert (support.status, support.hours_granted) == (AccessRequest.Status.APPROVED, 2)
             page.goto(f"{base}/admin/governance/accessrequest/transparency/")
