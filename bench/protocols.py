@@ -107,7 +107,7 @@ def run():
         ]
 
     def opendsr_post(body):
-        r = web.post("/opendsr/requests", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {controller_token}")
+        r = web.post("/opendsr/v2/requests", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {controller_token}")
         assert r.status_code == 201, r.content
 
     api = APIClient()
@@ -119,7 +119,7 @@ def run():
         ("Ed25519 check alone (split + verify)", median_per_call(signed_batch, verify_only)),
         ("drp.exercise (verify, claims, replay row, file, link)", median_per_call(signed_batch, exercise)),
         ("DRP POST /v1/data-rights-request over Django's test client", median_per_call(signed_batch, over_http)),
-        ("OpenDSR POST /opendsr/requests (RSA-signed answer)", median_per_call(opendsr_batch, opendsr_post)),
+        ("OpenDSR POST /opendsr/v2/requests (RSA-signed answer)", median_per_call(opendsr_batch, opendsr_post)),
         ("API GET /api/v1/consent/ without Sec-GPC", median_per_call(lambda: [None] * CALLS, lambda _: api.get("/api/v1/consent/"))),
         ("API GET /api/v1/consent/ with Sec-GPC: 1 (already opted out)", median_per_call(lambda: [None] * CALLS, lambda _: api.get("/api/v1/consent/", HTTP_SEC_GPC="1"))),
     ]
