@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--face-blur", choices=("on", "off"), default="off")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--stage", choices=("tasks", "batches"), default="tasks",
+                        help="tasks: the per-job pipeline functions; batches: search.describe_batch over all jobs")
+    parser.add_argument("--threads", type=int, default=32, help="provider threads of the batch stage")
     args = parser.parse_args()
 
     from tests.fakes.provider_server import ProviderServer
@@ -68,6 +71,8 @@ def run(args) -> None:
     tenant.refresh_from_db()
     user = Membership.objects.filter(tenant=tenant, role="member").first().user
     image = small_jpeg()
+    if args.stage == "batches":
+        type(tenant).objects.filter(pk=tenant.pk).update(face_blur=False)
     with mock.patch.object(pipeline, "_queue"):
         ids = [pipeline.create_job(tenant=tenant, user=user, image_bytes=image, context="a gearbox").pk
                for _ in range(args.jobs + 5)]
@@ -78,6 +83,8 @@ def run(args) -> None:
         elif pipeline.prepare(job_id=job_id):
             pipeline.describe(job_id=job_id)
 
+    if args.stage == "batches":
+        return run_batches(args, ids)
     for job_id in ids[:5]:  # warm up: imports, the face network, the genai client
         one(job_id)
     ids = ids[5:]
@@ -119,6 +126,37 @@ def run(args) -> None:
         print("own time by package, ms per job (profiled, so inflated):")
         for package, seconds in sorted(by_package.items(), key=lambda item: -item[1])[:14]:
             print(f"  {package:32} {seconds * 1000 / n:6.2f}")
+
+
+def run_batches(args, ids) -> None:
+    """The batch stage over every job at once (all queued before it starts, as in the throughput bench)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.describe_batch import DescribeStage
+    from search.models import SearchJob
+
+    SearchJob.objects.filter(pk__in=ids[5:]).update(status="cancelled")  # the warm-up takes only the first 5
+    DescribeStage(threads=args.threads).run(until_idle=True)
+    SearchJob.objects.filter(pk__in=ids[5:]).update(status="queued")
+    ids = ids[5:]
+    profiler = cProfile.Profile() if args.profile else None
+    with CaptureQueriesContext(connection) as queries:
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        DescribeStage(threads=args.threads).run(until_idle=True)
+        if profiler:
+            profiler.disable()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    n = len(ids)
+    done = SearchJob.objects.filter(pk__in=ids, status="done").count()
+    print(f"{n} jobs ({done} done) in batches, {args.threads} threads: process CPU {cpu * 1000 / n:.1f} ms/job, "
+          f"wall {wall * 1000 / n:.1f} ms/job, {len(queries) / n:.1f} queries/job")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
 
 
 if __name__ == "__main__":

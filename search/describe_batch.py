@@ -157,16 +157,14 @@ def end_batch(outcomes: list[Outcome]) -> list[Outcome]:
                 ],
             )
             ended = [by_id[row[0]] for row in cursor.fetchall()]
+        done = [o for o in ended if o.status == DONE]
+        ranked = matching.rank_many(
+            queries=[(o.job.tenant_id, o.description) for o in done], limit=settings.SEARCH_RESULTS_LIMIT
+        )
         SearchResult.objects.bulk_create(
             SearchResult(tenant_id=o.job.tenant_id, job_id=o.job.id, document_id=doc_id, rank=rank, score=score)
-            for o in ended
-            if o.status == DONE
-            for rank, (doc_id, score) in enumerate(
-                matching.rank_documents(
-                    tenant_id=o.job.tenant_id, text=o.description, limit=settings.SEARCH_RESULTS_LIMIT
-                ),
-                start=1,
-            )
+            for o, matches in zip(done, ranked, strict=True)
+            for rank, (doc_id, score) in enumerate(matches, start=1)
         )
         UsageEvent.objects.bulk_create(
             UsageEvent(

@@ -11,7 +11,8 @@ from governance import consent
 from governance.models import AuditEvent, StoredObject, Tenant
 from governance.storage import objectstore
 from search.describe_batch import DescribeStage
-from search.models import SearchJob, UsageEvent
+from search.matching import rank_documents
+from search.models import Document, SearchJob, UsageEvent
 from tests.conftest import make_jpeg
 from tests.fakes.fixtures import allow_provider, provider_server, use_provider  # noqa: F401
 from tests.fakes.provider_server import DEFAULT_TEXT, Reply
@@ -59,10 +60,16 @@ def test_a_batch_of_jobs_ends_done_once_each(use_provider, bob, django_capture_o
     key, server = use_provider
     allow_provider(bob.tenant, key)
     no_blur(bob.tenant)
+    Document.objects.create(tenant=bob.tenant, title="Spur gearbox", text="Two spur gears on a splined shaft.")
+    Document.objects.create(tenant=bob.tenant, title="Aluminium housing", text="A cast housing for a steel gearbox.")
     jobs = upload(bob, django_capture_on_commit_callbacks, n=7)
     assert {j.status for j in jobs} == {"queued"}
     settle(DescribeStage(threads=3, batch=2, poll_seconds=0.01))
     assert ends(jobs) == [("done", "", 1)] * 7
+    expected = rank_documents(tenant_id=bob.tenant.pk, text=DEFAULT_TEXT, limit=10)
+    assert len(expected) == 2
+    for job in jobs:
+        assert list(job.results.values_list("document_id", "score")) == [(pk, pytest.approx(s)) for pk, s in expected]
     assert {j.description for j in SearchJob.objects.all()} == {DEFAULT_TEXT}
     assert len(server.requests) == 7
     assert sorted(UsageEvent.objects.values_list("outcome", "provider", "used_context")) == [("done", key, True)] * 7
