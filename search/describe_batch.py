@@ -317,16 +317,29 @@ class DescribeStage:
         for those that may go, and straight to a free thread."""
         if not jobs:
             return
-        verdicts, cancelled, going = {}, [], []
-        for job in jobs:
-            subprocessor = get_provider(job.provider).subprocessor
-            key = (job.tenant_id, subprocessor)
-            if key not in verdicts:
-                verdicts[key] = consent.withdrawn(tenant=job.tenant_id, provider_key=subprocessor)
-            (cancelled if verdicts[key] else going).append(job)
-        self._end([Outcome(job, CANCELLED, verdicts[(job.tenant_id, get_provider(job.provider).subprocessor)])
-                   for job in cancelled])
-        for job in count_attempts(going) if going else []:
+        verdicts, stopped, going = {}, [], []
+        try:
+            for job in jobs:
+                try:
+                    subprocessor = get_provider(job.provider).subprocessor
+                except ValueError:  # a provider key this deployment no longer knows
+                    stopped.append(Outcome(job, FAILED, "internal_error"))
+                    continue
+                key = (job.tenant_id, subprocessor)
+                if key not in verdicts:
+                    verdicts[key] = consent.withdrawn(tenant=job.tenant_id, provider_key=subprocessor)
+                if verdicts[key]:
+                    stopped.append(Outcome(job, CANCELLED, verdicts[key]))
+                else:
+                    going.append(job)
+            self._end(stopped)
+            going = count_attempts(going) if going else []
+        except DatabaseError as exc:
+            # Nothing sent: the jobs stay claimed until the claim is stale, then are taken back.
+            log.error("describe stage: sending %d jobs failed (%s)", len(jobs), type(exc).__name__)
+            connection.close()
+            return
+        for job in going:
             job.sent = time.monotonic()
             self.in_flight += 1
             self.pool.submit(call_provider, job).add_done_callback(lambda future: self.done.put(future.result()))
