@@ -263,10 +263,15 @@ class DescribeStage:
     def idle(self) -> bool:
         return not self.in_flight and not self.waiting
 
+    def _may_claim(self) -> bool:
+        """Enough free threads for a claim worth a statement: an eighth of the pool (or the batch)."""
+        return self.threads - self.in_flight >= min(self.batch, max(1, self.threads // 8))
+
     def _wait_seconds(self) -> float:
         now = time.monotonic()
-        wake = self.next_claim if self.in_flight < self.threads else now + self.poll_seconds
-        if self.waiting:
+        # Without room for a claim, only a call coming back (or a retry falling due) is worth waking for.
+        wake = self.next_claim if self._may_claim() else now + self.poll_seconds
+        if self.waiting and self.in_flight < self.threads:
             wake = min(wake, self.waiting[0].due)
         return min(max(wake - now, 0.0), self.poll_seconds)
 
@@ -291,10 +296,9 @@ class DescribeStage:
     def _claim(self) -> int | None:
         """Claim as many jobs as there are free threads (at least an eighth of the pool's worth, so
         claims come in batches), send them; returns how many, None when it did not ask."""
-        free = self.threads - self.in_flight
-        if time.monotonic() < self.next_claim or free < min(self.batch, max(1, self.threads // 8)):
+        if time.monotonic() < self.next_claim or not self._may_claim():
             return None
-        limit = min(free, self.batch)
+        limit = min(self.threads - self.in_flight, self.batch)
         try:
             jobs = claim_batch(limit=limit)
         except DatabaseError as exc:
