@@ -124,9 +124,9 @@ def main():
 
         for _ in range(100):
             try:
-                requests.get(base_url + "/api/schema/", timeout=2)
+                requests.get(base_url + "/api/schema/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
                 time.sleep(0.2)
         photo = twelve_megapixel_photo()
         warm = requests.post(base_url + "/api/v1/search-jobs/", headers={"Authorization": f"Bearer {key}"},
