@@ -79,7 +79,7 @@ def floor(url: str, *, calls: int, threads: int) -> float:
     return calls / elapsed
 
 
-def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int = 0) -> dict:
+def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int = 0, stage: str = "tasks") -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=DATABASE_URL,
@@ -89,6 +89,7 @@ def worker_env(provider_url: str, object_root: str, conn_max_age: int, pool: int
         GEMINI_BASE_URL=provider_url,
         DB_CONN_MAX_AGE=str(conn_max_age),
         DB_POOL_MAX_SIZE=str(pool),
+        VISION_BATCH_STAGE="1" if stage == "batches" else "0",
         LOCAL_OBJECT_ROOT=object_root,
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -138,17 +139,29 @@ def queue_jobs(n: int, *, face_blur: bool = True) -> tuple[list[str], float]:
     return ids, time.perf_counter() - started
 
 
-def run_worker(env: dict, ids: list[str], *, concurrency: int, timeout: float, log) -> dict:
+def worker_command(stage: str, concurrency: int, n: int) -> list[str]:
+    if stage == "batches":  # the batch provider stage (search.describe_batch)
+        return [PYTHON, "manage.py", "describe_queued_jobs", "--threads", str(concurrency)]
+    return [CELERY, "-A", "config", "worker", "-Q", "provider,cpu", "-P", "threads", "-c", str(concurrency),
+            "-n", f"bench{n}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def run_worker(env: dict, ids: list[str], *, concurrency: int, timeout: float, log, stage: str = "tasks",
+               workers: int = 1) -> dict:
     from django.db import connection
     from django.db.models import Count, Max, Min
 
     from search.models import SearchJob
 
-    worker = subprocess.Popen(
-        [CELERY, "-A", "config", "worker", "-Q", "provider,cpu", "-P", "threads", "-c", str(concurrency),
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    processes = [
+        subprocess.Popen(worker_command(stage, concurrency, n), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        for n in range(workers)
+    ]
     launched = time.perf_counter()
     jobs = SearchJob.objects.filter(pk__in=ids)
     try:
@@ -159,14 +172,16 @@ def run_worker(env: dict, ids: list[str], *, concurrency: int, timeout: float, l
             print(f"  {left} jobs left after {time.perf_counter() - launched:.0f} s", flush=True)
             time.sleep(2)
         wall = time.perf_counter() - launched
-        fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        cpus = [cpu_seconds(p.pid) for p in processes]
+        cpu = sum(cpus)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in processes:
+            worker.send_signal(signal.SIGTERM)
+        for worker in processes:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     span = jobs.aggregate(first=Min("started_at"), last=Max("finished_at"))
     rows = jobs.values("status", "error_code").annotate(n=Count("pk")).values_list("status", "error_code", "n")
     statuses = {f"{status}:{code}" if code else status: n for status, code, n in rows}
@@ -179,7 +194,10 @@ def run_worker(env: dict, ids: list[str], *, concurrency: int, timeout: float, l
         "busy_seconds": round(busy, 2),
         "wall_seconds_incl_startup": round(wall, 2),
         "jobs_per_second": round(done / busy, 1),
+        "jobs_per_second_per_process": round(done / busy / workers, 1),
         "worker_cpu_seconds": round(cpu, 2),
+        "cpu_seconds_per_process": [round(c, 2) for c in cpus],
+        "cpu_cores_busy": round(cpu / busy, 2),
         "worker_cpu_ms_per_job": round(cpu * 1000 / max(done, 1), 1),
     }
 
@@ -190,7 +208,10 @@ def main() -> None:
     parser.add_argument("--floor-calls", type=int, default=2000)
     parser.add_argument("--delay", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=64, help="floor thread pool size")
-    parser.add_argument("--concurrency", type=int, default=128, help="worker threads")
+    parser.add_argument("--concurrency", type=int, default=128, help="worker threads (calls in flight) per process")
+    parser.add_argument("--stage", choices=("tasks", "batches"), default="tasks",
+                        help="tasks: one Celery task a job (-P threads); batches: manage.py describe_queued_jobs")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--face-blur", choices=("on", "off"), default="on",
                         help="the bench tenant's face_blur (on, the default, adds CenterFace detection per job)")
@@ -209,19 +230,20 @@ def main() -> None:
         print(f"floor: {args.concurrency} threads: {floor_wide:.1f} calls/s "
               f"(ceiling {args.concurrency / args.delay:.0f})", flush=True)
         with tempfile.TemporaryDirectory() as objects:
-            env = worker_env(url, objects, args.conn_max_age, args.pool)
+            env = worker_env(url, objects, args.conn_max_age, args.pool, args.stage)
             os.environ.update({k: v for k, v in env.items() if k not in os.environ or k in (
                 "DATABASE_URL", "REDIS_URL", "VISION_PROVIDER", "GEMINI_API_KEY", "GEMINI_BASE_URL",
-                "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE")})
+                "DB_CONN_MAX_AGE", "LOCAL_OBJECT_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE", "VISION_BATCH_STAGE")})
             sys.path.insert(0, str(ROOT))
             fresh_database(env)
             ids, queue_seconds = queue_jobs(args.jobs, face_blur=args.face_blur == "on")
             print(f"queued {len(ids)} jobs in {queue_seconds:.1f} s (face blur {args.face_blur})", flush=True)
             log_path = Path(tempfile.gettempdir()) / "provider_throughput_worker.log"
             with open(log_path, "w") as log:
-                result = run_worker(env, ids, concurrency=args.concurrency, timeout=args.timeout, log=log)
+                result = run_worker(env, ids, concurrency=args.concurrency, timeout=args.timeout, log=log,
+                                    stage=args.stage, workers=args.workers)
             print(f"worker log: {log_path}", flush=True)
-        print(f"worker: -P threads -c {args.concurrency}: {result}", flush=True)
+        print(f"{args.workers} x {args.stage} worker, {args.concurrency} in flight each: {result}", flush=True)
         print(f"ratio worker/floor({args.threads} threads): {result['jobs_per_second'] / floor_rate:.2f}; "
               f"worker/floor({args.concurrency} threads): {result['jobs_per_second'] / floor_wide:.2f}")
     finally:

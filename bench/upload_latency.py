@@ -4,7 +4,8 @@
 
 Starts gunicorn (2 workers) on a free loopback port over a fresh database (PostgreSQL database
 sg_upload_bench on 127.0.0.1 by default, or SQLite with --sqlite) with Celery on Redis db 4 (tasks
-are queued, as in production; no worker consumes them here, and db 4 is flushed at the end). A
+are queued, as in production; no worker consumes them here, and db 4 is flushed at the end);
+BENCH_DATABASE_URL and BENCH_REDIS_URL override both. A
 second process sends uploads open-loop at --rate per second (latency counted from the intended
 send time, so a slow server cannot hide its queueing) and, interleaved at the same rate, the floor:
 an authenticated GET that costs one key lookup (HTTP + auth round trip). Also prints clean_image
@@ -29,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sg_upload_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 sys.path.insert(0, str(ROOT))
 
 
@@ -94,13 +97,14 @@ def main():
 
     var = Path(tempfile.mkdtemp(prefix="sg-bench-upload-"))
     ensure_development_keys(path=var / "dev-keys.json")  # shared by this process and the server's
-    env = {**os.environ, "SIGHTGUARD_VAR_DIR": str(var), "REDIS_URL": "redis://127.0.0.1:6379/4", "LOG_LEVEL": "ERROR"}
+    env = {**os.environ, "SIGHTGUARD_VAR_DIR": str(var), "REDIS_URL": REDIS_URL, "LOG_LEVEL": "ERROR"}
     if args.sqlite:
         env.pop("DATABASE_URL", None)
     else:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS sg_upload_bench"], check=True)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE sg_upload_bench"], check=True)
-        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/sg_upload_bench"
+        name = DATABASE_URL.rsplit("/", 1)[1]
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+        env["DATABASE_URL"] = DATABASE_URL
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run(manage + ["migrate", "-v", "0"], env=env, check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
     key = subprocess.run(
@@ -120,9 +124,9 @@ def main():
 
         for _ in range(100):
             try:
-                requests.get(base_url + "/api/schema/", timeout=2)
+                requests.get(base_url + "/api/schema/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
                 time.sleep(0.2)
         photo = twelve_megapixel_photo()
         warm = requests.post(base_url + "/api/v1/search-jobs/", headers={"Authorization": f"Bearer {key}"},
@@ -144,7 +148,7 @@ def main():
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-        subprocess.run(["redis-cli", "-n", "4", "FLUSHDB"], capture_output=True)
+        subprocess.run(["redis-cli", "-u", REDIS_URL, "FLUSHDB"], capture_output=True)
 
     os.environ["SIGHTGUARD_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

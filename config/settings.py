@@ -339,6 +339,10 @@ VISION_TIMEOUT_SECONDS = float(env("VISION_TIMEOUT_SECONDS") or 30)
 VISION_MAX_RETRIES = env_int("VISION_MAX_RETRIES", 4)
 VISION_RETRY_BASE_SECONDS = float(env("VISION_RETRY_BASE_SECONDS") or 2)
 VISION_RETRY_MAX_SECONDS = float(env("VISION_RETRY_MAX_SECONDS") or 120)
+# VISION_BATCH_STAGE: jobs without faces to blur are not queued as one Celery task each but claimed
+# from the database in batches by `manage.py describe_queued_jobs` (search.describe_batch), which
+# must then run; jobs with faces to blur still go prepare_job -> describe_job on Celery.
+VISION_BATCH_STAGE = env_bool("VISION_BATCH_STAGE", False)
 # Connections one worker process may hold open to the provider (a thread pool shares one client).
 VISION_MAX_CONNECTIONS = env_int("VISION_MAX_CONNECTIONS", 256)
 GEMINI_API_KEY = env("GEMINI_API_KEY") or ""

@@ -76,6 +76,40 @@ def _rank_overlap(documents, terms, limit):
     return scored[:limit]
 
 
+PLAIN_QUERY = "plainto_tsquery('english'::regconfig, %s)"
+
+
+def rank_many(*, queries: list[tuple[int, str]], limit: int) -> list[list[tuple[int, float]]]:
+    """rank_documents for many (tenant id, text) pairs, in their order. On PostgreSQL one statement
+    ranks them all (a LATERAL join over the pairs, with rank_documents' vector, query and order)."""
+    if connection.vendor != "postgresql":
+        return [rank_documents(tenant_id=tenant_id, text=text, limit=limit) for tenant_id, text in queries]
+    rows, params = [], []
+    for n, (tenant_id, text) in enumerate(queries):
+        terms = terms_of(text)
+        if terms and limit > 0:
+            rows.append(f"(%s, %s, {' || '.join([PLAIN_QUERY] * len(terms))})")
+            params += [n, tenant_id, *terms]
+    ranked: list[list[tuple[int, float]]] = [[] for _ in queries]
+    if not rows:
+        return ranked
+    vector = (
+        "(setweight(to_tsvector('english'::regconfig, COALESCE(d.title, '')), 'A') || "
+        "setweight(to_tsvector('english'::regconfig, COALESCE(d.text, '')), 'B'))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT q.n, r.id, r.score FROM (VALUES {', '.join(rows)}) AS q(n, tenant_id, query) "
+            f"CROSS JOIN LATERAL (SELECT d.id, ts_rank({vector}, q.query) AS score "
+            f"FROM {Document._meta.db_table} AS d WHERE d.tenant_id = q.tenant_id AND {vector} @@ q.query "
+            "ORDER BY score DESC, d.id LIMIT %s) AS r ORDER BY q.n, r.score DESC, r.id",
+            [*params, limit],
+        )
+        for n, pk, score in cursor.fetchall():
+            ranked[n].append((pk, float(score)))
+    return ranked
+
+
 def store_results(*, job: SearchJob, description: str, replace: bool = True) -> list[SearchResult]:
     """Replace the job's results with the top matches of its description (idempotent).
 

@@ -75,8 +75,9 @@ def _queue(job_id, *, face_blur: bool):
 
     if face_blur:
         prepare_job.delay(str(job_id))
-    else:
+    elif not settings.VISION_BATCH_STAGE:
         describe_job.delay(str(job_id), claim=True)
+    # else the batch stage (search.describe_batch, `manage.py describe_queued_jobs`) claims it
 
 
 def _claimable(now):

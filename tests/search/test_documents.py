@@ -109,6 +109,24 @@ def test_documents_are_ranked_by_how_well_they_match(acme, globex):
     assert len(matching.rank_documents(tenant_id=acme.pk, text="gearbox valve", limit=1)) == 1
 
 
+def test_ranking_many_texts_at_once_gives_what_ranking_each_gives(acme, globex):
+    for doc in (GEARBOX, VALVE, COFFEE):
+        Document.objects.create(tenant=acme, **doc)
+    Document.objects.create(tenant=globex, **GEARBOX)
+    Document.objects.create(tenant=globex, title="Lever press", text="A hand lever press with a steel frame.")
+    queries = [
+        (acme.pk, "A steel gearbox with planet gears and a lever."),
+        (globex.pk, "A steel gearbox with planet gears and a lever."),
+        (acme.pk, "the and with"),
+        (acme.pk, "a conical grinder, brass handle, 2 levers"),
+        (globex.pk, "nothing matches zebra"),
+    ]
+    for limit in (1, 10):
+        each = [matching.rank_documents(tenant_id=tenant, text=text, limit=limit) for tenant, text in queries]
+        assert matching.rank_many(queries=queries, limit=limit) == each
+        assert any(len(r) > 1 for r in each) or limit == 1
+
+
 def search_with(settings, server, actor, capture, answer):
     point_settings_at(settings, "gemini", server)
     allow_provider(actor.tenant, "gemini")
