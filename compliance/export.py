@@ -141,8 +141,8 @@ def write_archive(fileobj, *, tenant, subject_index: str, reference: str = "", o
         "complaint": export_notice.COMPLAINT,
         "automated_decisions": export_notice.AUTOMATED,
         "files": [],
-        # GDPR Art. 15(1)(c): the recipients (sub-processors) the subject's images were sent to.
-        "recipients": transfers.recipients(tenant_id=tenant.pk, subject_index=subject_index),
+        # GDPR Art. 15(1)(c): the recipients (sub-processors) this subject's images were actually sent to.
+        "images_sent_to": transfers.recipients(tenant_id=tenant.pk, subject_index=subject_index),
     }
     categories = []
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:

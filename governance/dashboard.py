@@ -15,11 +15,11 @@ from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from governance import consent
+from governance import audit, consent
 from governance.admin.humane import CONSENT_WORDS
 from governance.datamap import DATA_MAP
 from governance.datamap.categories import Category
-from governance.models import AccessRequest, AuditEvent, AuditHead, RetentionRun, SweepRun, Tenant
+from governance.models import AccessRequest, AuditEvent, RetentionRun, SweepRun, Tenant
 from governance.periodic import PeriodicRun, periodic_runs
 
 # (tenant_ids or None for the platform, now) -> a dict with at least "template"; None to show nothing.
@@ -56,7 +56,7 @@ class Console:
     last_sweep: SweepRun | None = None
     audit_week: int = 0
     audit_last_at: datetime | None = None
-    audit_head: str = ""
+    audit_checkpoint_age: float | None = None  # seconds since the newest signed checkpoint of the log shown
     usage: list[DayCount] = field(default_factory=list)
     panels: list[dict] = field(default_factory=list)
 
@@ -100,9 +100,8 @@ def console(*, tenant_ids: set[int] | None, now: datetime | None = None) -> Cons
     figures = events.filter(created_at__gte=now - timedelta(days=7)).aggregate(n=Count("id"))
     result.audit_week = figures["n"]
     result.audit_last_at = events.aggregate(last=Max("created_at"))["last"]
-    if operator:
-        head = AuditHead.objects.filter(pk=1).first()
-        result.audit_head = head.last_hash[:16] if head else ""
+    if operator or len(ids) == 1:  # the platform's log, or the one tenant's
+        result.audit_checkpoint_age = audit.newest_checkpoint_age(tenant=None if operator else ids[0], now=now)
     result.usage = usage_per_day(tenant_ids=None if operator else ids, now=now)
     for panel in PANELS:
         shown = panel(tenant_ids=None if operator else set(ids), now=now)

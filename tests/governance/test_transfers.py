@@ -70,7 +70,7 @@ def test_proof_and_export_name_the_recipients_and_what_they_may_keep(
 
     archive = io.BytesIO()
     manifest = export.write_archive(archive, tenant=bob.tenant, subject_index=blind_index(BOB))
-    [named] = manifest["recipients"]
+    [named] = manifest["images_sent_to"]
     assert (named["company"], named["calls"], named["terms_version"]) == ("Google", 2, "1.0")
     assert "abuse-monitoring" in named["retention"]
     rows = json.loads(zipfile.ZipFile(archive).read("data/usage_events.json"))["governance.transfer"]
