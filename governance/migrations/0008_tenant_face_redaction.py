@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0004_first_terms_version")]
+    dependencies = [("governance", "0007_subprocessor_transfers")]
 
     operations = [
         migrations.AddField(
