@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import task_postrun, worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -41,3 +41,10 @@ def _freeze_after_start_up(**_):  # the main process (solo and threads pools run
 @worker_process_init.connect
 def _freeze_in_child(**_):  # prefork children
     freeze_loaded_objects()
+
+
+@task_postrun.connect
+def _record_periodic_run(task=None, state=None, **_):  # in a worker, or in beat's process (embedded default)
+    from governance.periodic import record_run
+
+    record_run(task=task.name, state=state or "")

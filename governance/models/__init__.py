@@ -13,6 +13,7 @@ from .consent import (
     Subprocessor,
     TermsVersion,
 )
+from .periodic import PeriodicTaskRun
 from .retention import (
     LegalHold,
     RetentionAction,
@@ -26,6 +27,7 @@ from .support import AccessRequest, SupportStaff
 from .tenancy import ApiKey, KeyCanary, Membership, Tenant, User, UserManager
 
 __all__ = [
+    "PeriodicTaskRun",
     "Tenant",
     "UserManager",
     "User",

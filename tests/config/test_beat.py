@@ -22,6 +22,7 @@ EVERY = {
     "compliance.check_request_deadlines": timedelta(days=1),
     "compliance.resume_stalled_requests": timedelta(minutes=5),
     "compliance.resend_lost_callbacks": timedelta(minutes=5),
+    "search.reconcile_jobs": timedelta(seconds=30),
 }
 SWEEP = "governance.sweep_objects"
 

@@ -22,6 +22,7 @@ TASKS = {
     "governance.notify_access_request",
     "governance.sweep_objects",
     "search.describe_job",
+    "search.reconcile_jobs",
     "search.prepare_job",
     "compliance.check_request_deadlines",
     "compliance.deliver_callback",
