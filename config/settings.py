@@ -253,8 +253,9 @@ CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_
 # Periodic work, declared once. django-celery-beat's DatabaseScheduler writes each entry into its
 # PeriodicTask table (by name) every time beat starts, so the admin shows and can pause it: an entry
 # disabled there stays disabled, while its task, interval and options return to these at the next
-# start. In the embedded default (tasks always eager) beat runs each task in its own process.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# start. In the embedded default (tasks always eager) beat runs each task in its own process. An
+# entry that never ran is due at once (governance.periodic.Scheduler); each real run is recorded.
+CELERY_BEAT_SCHEDULER = "governance.periodic:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep transient objects and expired links": {
         "task": "governance.sweep_objects",

@@ -7,11 +7,12 @@ config/celery.py), wherever it ran: a worker, or beat's own process in the embed
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
 from governance.models import PeriodicTaskRun
 
@@ -64,3 +65,28 @@ def run_now(*, name: str) -> None:
     task, _ = schedule()[name]
     celery_app.loader.import_default_modules()  # the web process imports task modules only on demand
     celery_app.tasks[task].delay()
+
+
+class RecordedRunEntry(ModelEntry):
+    """django-celery-beat counts the first period of an entry that has no last run from the row's
+    last change, and beat rewrites every row each time it starts: a task whose interval is longer
+    than beat's life (hourly retention, the daily deadlines and expiry of unverified requests) then
+    never runs. Here an entry without a last run takes the last recorded real run, and one that
+    never ran is due at once."""
+
+    def __init__(self, model, app=None):
+        if not model.last_run_at:
+            recorded = PeriodicTaskRun.objects.filter(task=model.task).values_list("last_run_at", flat=True).first()
+            model.last_run_at = recorded or NEVER
+        super().__init__(model, app=app)
+
+
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class Scheduler(DatabaseScheduler):
+    """CELERY_BEAT_SCHEDULER: django-celery-beat's DatabaseScheduler (the schedule shown and paused in
+    the admin), with entries due by their last real run. Without REDIS_URL tasks are eager, so beat
+    runs each due task in its own process: the embedded default's periodic work needs no broker."""
+
+    Entry = RecordedRunEntry
