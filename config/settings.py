@@ -281,7 +281,6 @@ CELERY_BEAT_SCHEDULE = {
     "requeue lost or stalled search jobs": {
         "task": "search.reconcile_jobs",
         "schedule": timedelta(seconds=SEARCH_RECONCILE_SECONDS),
-        "options": {"expire_seconds": SEARCH_RECONCILE_SECONDS},
     },
     "re-send lost protocol status callbacks": {
         "task": "compliance.resend_lost_callbacks",

@@ -282,9 +282,16 @@ def waiting_messages() -> int:
 
     if celery_app.conf.task_always_eager:
         return 0
+    from kombu.exceptions import ChannelError
+
+    waiting = 0
     with celery_app.connection_for_write() as conn:
-        channel = conn.default_channel
-        return sum(channel.queue_declare(queue=q, passive=True).message_count for q in SEARCH_QUEUES)
+        for queue in SEARCH_QUEUES:
+            try:
+                waiting += conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError:  # no such queue (Redis: an empty one): nothing waits there
+                pass
+    return waiting
 
 
 def _requeue(*, job: SearchJob, now) -> bool:
