@@ -21,7 +21,7 @@ from .providers import RETRYABLE
 
 class SearchStage(RetriesOutages):
     abstract = True
-    soft_time_limit = settings.SEARCH_TASK_TIME_LIMIT - 10
+    soft_time_limit = int(settings.SEARCH_TASK_TIME_LIMIT * 0.8)  # then the job ends with its code
     time_limit = settings.SEARCH_TASK_TIME_LIMIT
 
     def gave_up(self, *, error_code: str, args: tuple, kwargs: dict) -> None:
