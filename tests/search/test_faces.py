@@ -150,9 +150,9 @@ def _first_task(bob, django_capture_on_commit_callbacks, data=None):
             upload(bob, data or _jpeg(skdata.astronaut()))
     calls = [("prepare_job", c) for c in prepare.call_args_list] + [("describe_job", c) for c in describe.call_args_list]
     assert len(calls) == 1, calls
-    args, kwargs = calls[0][1].args
-    assert args == (str(SearchJob.objects.get().pk),)
-    return calls[0][0], kwargs or {}, SearchJob.objects.get()
+    positional = calls[0][1].args  # apply_async(args, kwargs, task_id=...)
+    assert positional[0] == (str(SearchJob.objects.get().pk),)
+    return calls[0][0], (positional[1] if len(positional) > 1 else {}), SearchJob.objects.get()
 
 
 @pytest.mark.django_db
