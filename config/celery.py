@@ -55,3 +55,10 @@ def _task_counted(task_id=None, task=None, state=None, **_):
     from governance import logs
 
     logs.task_ended(task_id=task_id, task_name=task.name, state=state or "unknown")
+
+
+@task_postrun.connect
+def _record_periodic_run(task=None, state=None, **_):  # in a worker, or in beat's process (embedded default)
+    from governance.periodic import record_run
+
+    record_run(task=task.name, state=state or "")

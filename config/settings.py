@@ -232,8 +232,31 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# --- time limits, leases and retries, chosen together (README "Recovery from crashes and outages") ---
+# The order that must hold: a search stage's hard limit < its lease < the reconciler's look-back
+# (lease + one reconcile period, the worst-case recovery of a lost search job) < the longest task's
+# hard limit (export, erasure, retention) < the broker's visibility timeout. Redis redelivers an
+# unacknowledged message only after the visibility timeout, so a message whose worker died is
+# recovered long before that by the reconciler (search) or resume_stalled_requests (requests), and a
+# still-running long task is never delivered twice.
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+# A search stage (blur faces, one provider attempt: VISION_TIMEOUT_SECONDS plus reading the image).
+SEARCH_TASK_TIME_LIMIT = env_int("SEARCH_TASK_TIME_LIMIT", 60)
+# A claimed search job belongs to the delivery that claimed it until its lease ends (a pending
+# provider retry extends it by its countdown); after that the reconciler requeues it. A queued job
+# whose message has not been taken by then is requeued too (its message was lost with the broker).
+SEARCH_LEASE_SECONDS = env_int("SEARCH_LEASE_SECONDS", SEARCH_TASK_TIME_LIMIT + 20)
+SEARCH_RECONCILE_SECONDS = env_int("SEARCH_RECONCILE_SECONDS", 30)
+# A job requeued this many times (its worker died each time, or its data breaks a stage) ends failed.
+SEARCH_MAX_RECOVERIES = env_int("SEARCH_MAX_RECOVERIES", 3)
+# Export, erasure and retention: one long task each, resumed from its last committed step.
+LONG_TASK_TIME_LIMIT = env_int("LONG_TASK_TIME_LIMIT", 3500)
+# Database, broker and object-store connection errors are retried inside the task that met them,
+# after base * 2**n seconds (jittered, capped); after the last retry the job or request says why.
+TRANSIENT_MAX_RETRIES = env_int("TRANSIENT_MAX_RETRIES", 6)
+TRANSIENT_RETRY_BASE_SECONDS = float(env("TRANSIENT_RETRY_BASE_SECONDS") or 1)
+TRANSIENT_RETRY_MAX_SECONDS = float(env("TRANSIENT_RETRY_MAX_SECONDS") or 30)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Provider calls wait on the network: their own queue, served by a thread pool with high
 # concurrency. CPU work (cleaning, face detection) has its own queue and a process pool.
@@ -241,13 +264,14 @@ CELERY_TASK_ROUTES = {
     "search.describe_job": {"queue": "provider"},
     "search.prepare_job": {"queue": "cpu"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", LONG_TASK_TIME_LIMIT + 100)}
 CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_cleanup in beat either
 # Periodic work, declared once. django-celery-beat's DatabaseScheduler writes each entry into its
 # PeriodicTask table (by name) every time beat starts, so the admin shows and can pause it: an entry
 # disabled there stays disabled, while its task, interval and options return to these at the next
-# start. In the embedded default (tasks always eager) beat runs each task in its own process.
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# start. In the embedded default (tasks always eager) beat runs each task in its own process. An
+# entry that never ran is due at once (governance.periodic.Scheduler); each real run is recorded.
+CELERY_BEAT_SCHEDULER = "governance.periodic:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep transient objects and expired links": {
         "task": "governance.sweep_objects",
@@ -274,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.seal_audit_logs",
         "schedule": timedelta(seconds=env_int("AUDIT_SEAL_SECONDS", 10)),
         "options": {"expire_seconds": 30},
+    },
+    "requeue lost or stalled search jobs": {
+        "task": "search.reconcile_jobs",
+        "schedule": timedelta(seconds=SEARCH_RECONCILE_SECONDS),
     },
     "re-send lost protocol status callbacks": {
         "task": "compliance.resend_lost_callbacks",

@@ -82,24 +82,25 @@ class _Waiting:
 
 def claim_batch(*, limit: int) -> list[ClaimedJob]:
     """Move up to `limit` queued jobs (oldest first) of tenants that do not blur faces to running,
-    in one statement; also takes back running ones whose claim is older than any worker lives."""
+    in one statement; also takes back running ones whose lease ran out (SEARCH_LEASE_SECONDS)."""
     now = timezone.now()
     table, tenants = SearchJob._meta.db_table, SearchJob._meta.get_field("tenant").related_model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {table} AS j SET status = 'running', started_at = %(now)s
+            UPDATE {table} AS j SET status = 'running', started_at = %(now)s, lease_until = %(lease)s,
+                                    claim_token = 'batch'
             FROM {tenants} AS t
             WHERE t.id = j.tenant_id AND j.id = ANY(ARRAY(
                 SELECT q.id FROM {table} AS q JOIN {tenants} AS qt ON qt.id = q.tenant_id
                 WHERE NOT qt.face_blur
-                  AND (q.status = 'queued' OR (q.status = 'running' AND q.started_at < %(stale)s))
+                  AND (q.status = 'queued' OR (q.status = 'running' AND (q.lease_until < %(now)s OR q.lease_until IS NULL)))
                 ORDER BY q.created_at LIMIT %(limit)s
                 FOR UPDATE OF q SKIP LOCKED))
             RETURNING j.id, j.tenant_id, j.provider, j.context, j.has_context, j.image_id,
                       t.retain_cleaned_images_days, j.created_by_id
             """,
-            {"now": now, "stale": now - pipeline.STALE_CLAIM, "limit": limit},
+            {"now": now, "lease": pipeline._lease(now), "limit": limit},
         )
         rows = cursor.fetchall()
     if not rows:
@@ -121,9 +122,9 @@ def count_attempts(jobs: list[ClaimedJob]) -> list[ClaimedJob]:
     returns the jobs still running (one ended or taken back meanwhile is not sent)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {SearchJob._meta.db_table} SET attempts = attempts + 1, started_at = %s "
+            f"UPDATE {SearchJob._meta.db_table} SET attempts = attempts + 1, started_at = %s, lease_until = %s "
             "WHERE id = ANY(%s) AND status = 'running' RETURNING id",
-            [timezone.now(), [job.id for job in jobs]],
+            [now := timezone.now(), pipeline._lease(now), [job.id for job in jobs]],
         )
         running = {row[0] for row in cursor.fetchall()}
     return [job for job in jobs if job.id in running]

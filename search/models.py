@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedTextField
 
@@ -35,13 +36,24 @@ class SearchJob(models.Model):
         StoredObject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The claim (search.pipeline): the Celery task id of the delivery that holds the job or may take
+    # it, and until when; after that the reconciler requeues it as a new delivery, counted here.
+    claim_token = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    recoveries = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["tenant", "created_by", "created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "created_by", "created_at"]),
+            # The reconciler's look-up: unfinished jobs only.
+            models.Index(
+                fields=["lease_until"], name="search_job_unfinished_lease", condition=Q(status__in=["queued", "running"])
+            ),
+        ]
 
     def __str__(self):
         return f"job {self.pk}"

@@ -7,6 +7,7 @@ records the end.
 import logging
 import random
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 from governance import audit, consent, transfers
 from governance.models import StoredObject, Tenant
 from governance.storage import objectstore
+from governance.transient import TRANSIENT
 
 from . import matching
 from .models import SearchJob, UsageEvent
@@ -25,8 +27,12 @@ from .sanitize import clean_image, encode, open_clean
 
 log = logging.getLogger(__name__)
 MAX_CONTEXT_CHARS = 2000
-# A job claimed longer ago than the task hard limit was lost with its worker: it may be claimed again.
-STALE_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+BATCH = 500  # jobs the reconciler looks at per pass
+SEARCH_QUEUES = ("cpu", "provider")
+
+
+def _lease(now, *, extra: float = 0):
+    return now + timedelta(seconds=settings.SEARCH_LEASE_SECONDS + extra)
 
 
 def create_job(*, tenant, user, image_bytes: bytes, context: str = "") -> SearchJob:
@@ -53,6 +59,7 @@ def create_job(*, tenant, user, image_bytes: bytes, context: str = "") -> Search
             has_context=bool(context.strip()),
             provider=provider.key,
             image=image,
+            lease_until=_lease(timezone.now()),  # a queued job whose message is lost is requeued after it
         )
         audit.record(
             action="search_job.created",
@@ -65,7 +72,7 @@ def create_job(*, tenant, user, image_bytes: bytes, context: str = "") -> Search
     return job
 
 
-def _queue(job_id, *, face_blur: bool):
+def _queue(job_id, *, face_blur: bool, delivery: str | None = None):
     """Where a job goes first. With faces to blur, to the CPU queue (`prepare_job`, which then
     queues `describe_job` on the provider queue). Without, there is no CPU work to do: straight to
     `describe_job`, which claims the job itself (one task hop instead of two). `describe` checks
@@ -74,32 +81,58 @@ def _queue(job_id, *, face_blur: bool):
     from .tasks import describe_job, prepare_job
 
     if face_blur:
-        prepare_job.delay(str(job_id))
+        prepare_job.apply_async((str(job_id),), task_id=delivery)
     elif not settings.VISION_BATCH_STAGE:
-        describe_job.delay(str(job_id), claim=True)
+        describe_job.apply_async((str(job_id),), {"claim": True}, task_id=delivery)
     # else the batch stage (search.describe_batch, `manage.py describe_queued_jobs`) claims it
 
 
-def _claimable(now):
-    """A queued job, or a running one whose claim is older than any task may live (its worker died)."""
-    return Q(status=SearchJob.Status.QUEUED) | Q(status=SearchJob.Status.RUNNING, started_at__lt=now - STALE_CLAIM)
+def _claimable(now, *, delivery: str | None):
+    """A queued job; a running one claimed by this same delivery (a message redelivered after its
+    worker died: its own claim, resumed); or a running one whose lease ran out."""
+    mine = Q(status=SearchJob.Status.RUNNING, claim_token=delivery) if delivery else Q(pk__in=[])
+    return (
+        Q(status=SearchJob.Status.QUEUED)
+        | mine
+        | Q(status=SearchJob.Status.RUNNING, lease_until__lt=now)
+        | Q(status=SearchJob.Status.RUNNING, lease_until__isnull=True)
+    )
 
 
-def claim(*, job_id) -> SearchJob | None:
-    """Move a queued (or abandoned running) job to running; None if someone else has it or it ended."""
+def claim(*, job_id, delivery: str | None = None) -> SearchJob | None:
+    """Move a queued (or abandoned running) job to running for `delivery` (the Celery task id of the
+    message at hand); None if another delivery holds it or it ended."""
     now = timezone.now()
-    claimed = SearchJob.objects.filter(_claimable(now), pk=job_id).update(status=SearchJob.Status.RUNNING, started_at=now)
+    claimed = SearchJob.objects.filter(_claimable(now, delivery=delivery), pk=job_id).update(
+        status=SearchJob.Status.RUNNING, started_at=now, claim_token=delivery or "", lease_until=_lease(now)
+    )
     return SearchJob.objects.select_related("tenant", "image").get(pk=job_id) if claimed else None
 
 
-def prepare(*, job_id) -> bool:
+def hand_over(*, job_id, delivery: str, to: str) -> bool:
+    """Pass the claim from one stage's delivery to the next stage's message (sent after this)."""
+    return bool(
+        SearchJob.objects.filter(pk=job_id, status=SearchJob.Status.RUNNING, claim_token=delivery).update(
+            claim_token=to, lease_until=_lease(timezone.now())
+        )
+    )
+
+
+def hold(*, job_id, delivery: str | None, seconds: float) -> None:
+    """Keep the claim while a retry waits out its countdown."""
+    SearchJob.objects.filter(pk=job_id, status=SearchJob.Status.RUNNING, claim_token=delivery or "").update(
+        lease_until=_lease(timezone.now(), extra=seconds)
+    )
+
+
+def prepare(*, job_id, delivery: str | None = None) -> bool:
     """CPU stage: claim the job and make the image ready to send. Returns whether to describe it.
 
     When the tenant asks for it (Tenant.face_blur, on by default) faces are blurred in the stored
     image before anything is sent. If that cannot be done the job fails: an image is never sent
     unblurred to a tenant that asked for blurring.
     """
-    job = claim(job_id=job_id)
+    job = claim(job_id=job_id, delivery=delivery)
     if job is None:
         return False
     if not job.tenant.face_blur:
@@ -109,6 +142,8 @@ def prepare(*, job_id) -> bool:
     except FileNotFoundError:
         finish(job=job, status=SearchJob.Status.FAILED, error_code="image_expired")
         return False
+    except TRANSIENT:
+        raise  # the task retries the stage; the claim stays this delivery's
     except Exception as exc:  # noqa: BLE001 - whatever broke, the image must not leave unblurred
         log.error("search job %s: face blurring failed (%s)", job.pk, type(exc).__name__)
         finish(job=job, status=SearchJob.Status.FAILED, error_code="face_blur_failed")
@@ -135,7 +170,7 @@ def blur_faces(*, job: SearchJob) -> int:
     return count
 
 
-def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJob:
+def describe(*, job_id, may_retry: bool = False, claim: bool = False, delivery: str | None = None) -> SearchJob:
     """Provider stage: send the cleaned image, context and instructions; record the description.
 
     A passing failure (timeout, 429, 5xx) is raised when `may_retry`, leaving the job running and
@@ -145,18 +180,27 @@ def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJ
     With `claim` (a job queued straight to the provider stage, its tenant not blurring faces) the
     job is claimed here, in the same statement that counts the attempt; a job someone else holds
     or that ended is left alone, and one whose tenant now asks for blurring goes to `prepare_job`.
+
+    `delivery` is the Celery task id of the message at hand: the job's claim must be its own (handed
+    over by `prepare`, or taken here); a message that another delivery superseded does nothing.
+    Without one (a direct call) the caller holds the claim.
     """
     job = SearchJob.objects.select_related("tenant", "image").get(pk=job_id)
     now = timezone.now()
+    claimable = _claimable(now, delivery=delivery)
+    if job.status in SearchJob.FINISHED:
+        delete_image(job=job)  # normally gone already: this delivery may be the retry of a failed delete
+        return job
     if claim:
-        if job.status in SearchJob.FINISHED or (
-            job.status == SearchJob.Status.RUNNING and job.started_at and job.started_at >= now - STALE_CLAIM
-        ):
+        if not SearchJob.objects.filter(claimable, pk=job.pk).exists():
             return job
         if job.tenant.face_blur:
-            _queue(job.pk, face_blur=True)
+            if job.status == SearchJob.Status.RUNNING:  # our own claim, from before blurring was turned on
+                _requeue(job=job, now=now)
+            else:
+                _queue(job.pk, face_blur=True)
             return job
-    elif job.status != SearchJob.Status.RUNNING:
+    elif job.status != SearchJob.Status.RUNNING or (delivery and job.claim_token != delivery):
         return job
     started = time.monotonic()
     try:
@@ -167,13 +211,18 @@ def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJ
         # One statement counts the attempt (and, with `claim`, moves the job to running).
         jobs = SearchJob.objects.filter(pk=job.pk)
         if claim:
-            if not jobs.filter(_claimable(now)).update(
-                status=SearchJob.Status.RUNNING, started_at=now, attempts=F("attempts") + 1
+            if not jobs.filter(claimable).update(
+                status=SearchJob.Status.RUNNING, started_at=now, attempts=F("attempts") + 1,
+                claim_token=delivery or "", lease_until=_lease(now),
             ):
                 return job  # claimed by someone else meanwhile
             job.status, job.started_at = SearchJob.Status.RUNNING, now
         else:
-            jobs.update(attempts=F("attempts") + 1)
+            mine = Q(claim_token=delivery) if delivery else Q()
+            if not jobs.filter(mine, status=SearchJob.Status.RUNNING).update(
+                attempts=F("attempts") + 1, lease_until=_lease(now)
+            ):
+                return job  # superseded meanwhile (requeued by the reconciler) or ended
         job.attempts += 1
         if provider.subprocessor:  # the image leaves us now: record to whom (a timeout may still deliver it)
             transfers.record(tenant_id=job.tenant_id, subprocessor=provider.subprocessor, job_id=job.pk,
@@ -194,10 +243,73 @@ def describe(*, job_id, may_retry: bool = False, claim: bool = False) -> SearchJ
         return finish(job=job, status=SearchJob.Status.FAILED, error_code=exc.code, started=started)
     except FileNotFoundError:
         return finish(job=job, status=SearchJob.Status.FAILED, error_code="image_expired", started=started)
+    except TRANSIENT:
+        raise  # the task retries the stage with backoff; the claim stays this delivery's
     except Exception:
         finish(job=job, status=SearchJob.Status.FAILED, error_code="internal_error", started=started)
         raise
     return finish(job=job, status=SearchJob.Status.DONE, description=description, started=started)
+
+
+def reconcile(*, now=None) -> dict[str, int]:
+    """Beat, every SEARCH_RECONCILE_SECONDS: requeue every unfinished job whose lease ran out (its
+    worker died, or its message was lost with the broker), as a new delivery; a job requeued
+    SEARCH_MAX_RECOVERIES times already ends failed (`stalled`). Then delete the image of any ended
+    job that still has one (its worker died between recording the end and deleting it)."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "stalled": 0, "images_deleted": 0}
+    unfinished = [SearchJob.Status.RUNNING]
+    # A queued job past its lease lost its message, unless the queues still hold messages (a
+    # backlog: its message may be waiting there, and a copy would only lengthen the wait).
+    if not waiting_messages():
+        unfinished.append(SearchJob.Status.QUEUED)
+    lost = SearchJob.objects.filter(status__in=unfinished).filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+    for job in lost.select_related("tenant", "image").order_by("lease_until")[:BATCH]:
+        if job.recoveries >= settings.SEARCH_MAX_RECOVERIES:
+            finish(job=job, status=SearchJob.Status.FAILED, error_code="stalled")
+            counts["stalled"] += 1
+        elif _requeue(job=job, now=now):
+            counts["requeued"] += 1
+    leftover = SearchJob.objects.filter(
+        status__in=SearchJob.FINISHED, image__isnull=False, image__deleted_at__isnull=True
+    ).select_related("image")
+    for job in leftover[:BATCH]:
+        delete_image(job=job)
+        counts["images_deleted"] += 1
+    if counts["requeued"] or counts["stalled"] or counts["images_deleted"]:
+        log.warning("search reconciler: %s", counts)
+    return counts
+
+
+def waiting_messages() -> int:
+    """Messages waiting in the search queues (not those a worker holds)."""
+    from config import celery_app
+
+    if celery_app.conf.task_always_eager:
+        return 0
+    from kombu.exceptions import ChannelError
+
+    waiting = 0
+    with celery_app.connection_for_write() as conn:
+        for queue in SEARCH_QUEUES:
+            try:
+                waiting += conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError:  # no such queue (Redis: an empty one): nothing waits there
+                pass
+    return waiting
+
+
+def _requeue(*, job: SearchJob, now) -> bool:
+    """Send the job again as a new delivery, if nobody touched its claim since we read it."""
+    delivery = str(uuid.uuid4())
+    taken = SearchJob.objects.filter(
+        pk=job.pk, status=job.status, claim_token=job.claim_token, lease_until=job.lease_until
+    ).update(
+        status=SearchJob.Status.QUEUED, claim_token=delivery, lease_until=_lease(now), recoveries=F("recoveries") + 1
+    )
+    if taken:
+        _queue(job.pk, face_blur=job.tenant.face_blur, delivery=delivery)
+    return bool(taken)
 
 
 def retry_delay(*, retries: int, retry_after: float | None = None) -> float | None:

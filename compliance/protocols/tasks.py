@@ -2,11 +2,14 @@
 
 from celery import shared_task
 
+from governance.transient import RetriesOutages
+
 from . import callbacks
 
 
 @shared_task(
     name="compliance.deliver_callback",
+    base=RetriesOutages,
     bind=True,
     acks_late=True,
     max_retries=callbacks.MAX_ATTEMPTS,
@@ -19,7 +22,7 @@ def deliver_callback(self, delivery_id: int) -> None:
         raise self.retry(countdown=wait)
 
 
-@shared_task(name="compliance.resend_lost_callbacks", acks_late=True)
+@shared_task(name="compliance.resend_lost_callbacks", base=RetriesOutages, acks_late=True)
 def resend_lost_callbacks() -> int:
     """Every few minutes (beat): status callbacks whose worker died or whose task was lost are sent again."""
     return callbacks.resend_lost()

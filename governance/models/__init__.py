@@ -24,6 +24,7 @@ from .consent import (
     Transfer,
     TransferStatistics,
 )
+from .periodic import PeriodicTaskRun
 from .retention import (
     LegalHold,
     RetentionAction,
@@ -38,6 +39,7 @@ from .tenancy import ApiKey, FaceRedaction, KeyCanary, Membership, Tenant, User,
 
 __all__ = [
     "FaceRedaction",
+    "PeriodicTaskRun",
     "Tenant",
     "UserManager",
     "User",

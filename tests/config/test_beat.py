@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
-from django_celery_beat.schedulers import DatabaseScheduler
 
 from config import celery_app
-from governance.models import SweepRun
+from governance.models import PeriodicTaskRun, SweepRun
+from governance.periodic import Scheduler
 
 # The scheduler commits and closes connections as beat does, so these tests use real transactions
 # (and put back, at their start, the rows data migrations ship: a flush removes them).
@@ -23,16 +23,17 @@ EVERY = {
     "compliance.resume_stalled_requests": timedelta(minutes=5),
     "compliance.resend_lost_callbacks": timedelta(minutes=5),
     "governance.seal_audit_logs": timedelta(seconds=10),
+    "search.reconcile_jobs": timedelta(seconds=30),
 }
 SWEEP = "governance.sweep_objects"
 
 
-def start_beat() -> DatabaseScheduler:
+def start_beat() -> Scheduler:
     """What `celery -A config beat` does at start: import the task modules, start the scheduler
     (CELERY_BEAT_SCHEDULER, the DatabaseScheduler)."""
-    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert settings.CELERY_BEAT_SCHEDULER == "governance.periodic:Scheduler"
     celery_app.loader.import_default_modules()
-    return DatabaseScheduler(app=celery_app)
+    return Scheduler(app=celery_app)
 
 
 def rows() -> dict[str, PeriodicTask]:
@@ -72,3 +73,17 @@ def test_in_the_embedded_default_beat_runs_a_due_task_in_its_own_process():
     scheduler.apply_async(entry)
     assert SweepRun.objects.count() == 1
     assert PeriodicTask.objects.get(task=SWEEP).total_run_count == 1
+
+
+def test_a_task_that_never_ran_is_due_when_beat_starts_and_one_that_ran_counts_from_its_last_run():
+    """Without this an hourly or daily task never runs under a beat restarted more often than that."""
+    from django.utils import timezone
+
+    PeriodicTaskRun.objects.create(
+        task="governance.enforce_retention", last_run_at=timezone.now() - timedelta(minutes=20), last_state="SUCCESS"
+    )
+    scheduler = start_beat()
+    by_task = {entry.task: entry for entry in scheduler.schedule.values()}
+    assert by_task["compliance.check_request_deadlines"].is_due().is_due  # daily, never ran: now
+    retention = by_task["governance.enforce_retention"].is_due()
+    assert not retention.is_due and 39 * 60 <= retention.next <= 40 * 60  # hourly, ran 20 minutes ago

@@ -23,6 +23,7 @@ TASKS = {
     "governance.seal_audit_logs",
     "governance.sweep_objects",
     "search.describe_job",
+    "search.reconcile_jobs",
     "search.prepare_job",
     "compliance.check_request_deadlines",
     "compliance.deliver_callback",

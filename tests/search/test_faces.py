@@ -142,12 +142,17 @@ def _first_task(bob, django_capture_on_commit_callbacks, data=None):
 
     from search import tasks
 
-    with mock.patch.object(tasks.prepare_job, "delay") as prepare, mock.patch.object(tasks.describe_job, "delay") as describe:
+    with (
+        mock.patch.object(tasks.prepare_job, "apply_async") as prepare,
+        mock.patch.object(tasks.describe_job, "apply_async") as describe,
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             upload(bob, data or _jpeg(skdata.astronaut()))
     calls = [("prepare_job", c) for c in prepare.call_args_list] + [("describe_job", c) for c in describe.call_args_list]
     assert len(calls) == 1, calls
-    return calls[0][0], calls[0][1].kwargs, SearchJob.objects.get()
+    positional = calls[0][1].args  # apply_async(args, kwargs, task_id=...)
+    assert positional[0] == (str(SearchJob.objects.get().pk),)
+    return calls[0][0], (positional[1] if len(positional) > 1 else {}), SearchJob.objects.get()
 
 
 @pytest.mark.django_db
@@ -183,10 +188,10 @@ def test_a_tenant_that_turns_blurring_on_after_the_upload_still_gets_it(bob, dja
     bob.tenant.face_blur = True
     bob.tenant.save(update_fields=["face_blur"])
 
-    with mock.patch.object(tasks.prepare_job, "delay") as prepare:
+    with mock.patch.object(tasks.prepare_job, "apply_async") as prepare:
         job = pipeline.describe(job_id=job.pk, claim=True)
     assert job.status == "queued" and job.attempts == 0
-    prepare.assert_called_once_with(str(job.pk))
+    prepare.assert_called_once_with((str(job.pk),), task_id=None)
 
     assert pipeline.prepare(job_id=job.pk) is True  # the CPU stage blurs, then the provider stage runs
     job = pipeline.describe(job_id=job.pk)
