@@ -6,6 +6,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.utils import timezone
 from django.utils.html import format_html
 
+from governance import second_factor
 from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
 from governance.errors import SightguardError
 
@@ -78,6 +79,11 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
 
     @admin.action(description="Approve (start the export or erasure)")
     def approve(self, request, queryset):
+        try:
+            second_factor.require_second_factor(request=request)
+        except SightguardError as exc:
+            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+            return
         self._each(request, queryset, lambda obj: review.approve(request=obj, actor=request.user), "approved")
 
     @admin.action(description="Deny (choose a reason, add text; e-mailed to the requester)")

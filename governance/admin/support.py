@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from governance import second_factor
 from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin
 from governance.datamap import Category
 from governance.models import AccessRequest, AuditEvent, SupportStaff, Tenant, User
@@ -133,12 +134,13 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
                 )
                 obj.__dict__.update(created.__dict__)
             elif data.get("decision") == "approve":
+                second_factor.require_second_factor(request=request)
                 workflow.approve(request=obj, actor=request.user, hours=data.get("grant_hours"), comment=data["comment"])
             elif data.get("decision") == "deny":
                 workflow.deny(request=obj, actor=request.user, comment=data["comment"])
             elif data.get("decision") == "revoke":
                 workflow.revoke(request=obj, actor=request.user, comment=data["comment"])
-        except grants.SupportError as exc:
+        except (grants.SupportError, second_factor.SecondFactorRequired) as exc:
             request._support_refusal = exc
 
     def save_related(self, request, form, formsets, change):
