@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from governance import second_factor
 from governance.admin.base import ReadOnlyAdmin, TenantScopedAdmin
 from governance.errors import SightguardError
 
@@ -65,6 +66,11 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
     @admin.action(description="Approve the selected requests… (a confirmation page lists them first)")
     def approve(self, request, queryset):
         """Bulk approval only through a page listing each request and what it will touch."""
+        try:
+            second_factor.require_second_factor(request=request)
+        except SightguardError as exc:
+            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+            return None
         chosen = list(queryset.select_related("tenant").order_by("due_at"))
         if request.POST.get("confirmed") != "yes":
             context = {
@@ -112,6 +118,7 @@ class DataSubjectRequestAdmin(TenantScopedAdmin):
         post, actor = request.POST, request.user
         try:
             if decision == "approve":
+                second_factor.require_second_factor(request=request)
                 review.approve(request=obj, actor=actor)
                 done = "approved: the work has started"
             elif decision == "deny":

@@ -1,7 +1,7 @@
 """Every secret the settings require, made in one place.
 
-`new_keys()` makes fresh values for each of them; `python manage.py generate_keys` prints them for
-a `.env` file (production), and `python -m config.devkeys [path]` writes them once into the
+`new_keys()` makes fresh values for each of them; `python manage.py generate_keys` (or, before any
+key is set, `python -m config.devkeys --env`) prints them for a `.env` file (production), and `python -m config.devkeys [path]` writes them once into the
 embedded default's development key file. Settings never create files; `make` runs this before
 anything needs the keys. With DEBUG off the settings refuse the development key file.
 """
@@ -45,8 +45,18 @@ def ensure_development_keys(*, path: Path) -> bool:
     return True
 
 
+def env_lines() -> list[str]:
+    """Fresh secrets as .env lines (`manage.py generate_keys`, or `python -m config.devkeys --env`
+    where settings cannot load yet, e.g. in the image before any key is set)."""
+    return [f"{name}={value}" for name, value in new_keys().items()]
+
+
 if __name__ == "__main__":
     import os
+
+    if sys.argv[1:] == ["--env"]:
+        print("\n".join(env_lines()))
+        sys.exit(0)
 
     root = Path(__file__).resolve().parent.parent
     var = Path(os.environ.get("SIGHTGUARD_VAR_DIR", root / "var"))

@@ -83,7 +83,7 @@ SITE_URL = (env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # --- applications --------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "governance.apps.AdminConfig",  # django.contrib.admin with the second-factor site (governance/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -95,6 +95,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "encrypted_model_fields",
     "health_check",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "governance",
     "search",
     "compliance",
@@ -108,8 +112,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -420,7 +426,9 @@ LOGGING = {
     "loggers": {
         name: {"level": "WARNING"}
         for name in ("openai", "anthropic", "google_genai", "google.genai", "httpx", "httpx2", "httpcore", "httpcore2")
-    },
+    }
+    # django-axes reports every sign-in at INFO (user names masked); its lockouts are WARNING.
+    | {"axes": {"level": "WARNING"}},
 }
 
 # --- operations: metrics ---------------------------------------------------------------------------
@@ -430,3 +438,20 @@ LOGGING = {
 # compose network's). Neither set: /metrics answers 404 to everyone.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
 METRICS_ALLOWED_NETWORKS = [n.strip() for n in (env("METRICS_ALLOWED_NETWORKS") or "").split(",") if n.strip()]
+
+# --- operations: staff sign-in ---------------------------------------------------------------------
+
+# Failed sign-ins are recorded and throttled by django-axes: after AXES_FAILURE_LIMIT failures for
+# one account from one address, that pair is locked out for AXES_COOLOFF_MINUTES. Axes records the
+# e-mail's blind index, never the e-mail (governance.second_factor.axes_username), and logs nothing.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "governance.second_factor.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Behind a proxy (compose puts none in front), set AXES_IPWARE_PROXY_COUNT to the number of proxies.
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+# The second factor (django-otp): TOTP apps name the account with this issuer.
+OTP_TOTP_ISSUER = "Sightguard"

@@ -1,8 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin on the site that asks the operator for a second factor."""
+
+    default = False
+    default_site = "governance.admin_site.AdminSite"
 
 
 class GovernanceConfig(AppConfig):
     name = "governance"
+    default = True
     verbose_name = "Governance"
 
     def ready(self):

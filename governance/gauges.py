@@ -3,10 +3,9 @@ periodic-task lag (the sweeper, retention, ...), the oldest stored object agains
 and the age of the newest audit checkpoint."""
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -70,22 +69,23 @@ def stored_objects() -> Iterable[Metric]:
     yield from (oldest, late)
 
 
-def newest_audit_checkpoint_at() -> datetime | None:
-    """When the newest signed audit checkpoint was made; None while the audit log makes none.
-
-    The one place to adjust when checkpoints are built (governance.audit): return the newest
-    checkpoint's time, and /metrics shows its age.
-    """
-    return None
-
-
 def audit_checkpoint_age() -> Iterable[Metric]:
-    newest = newest_audit_checkpoint_at()
+    """How fresh the audit logs' signed checkpoints are, and how long the oldest event has waited
+    for the sealer to give it a leaf (0: none waiting)."""
+    from governance import audit
+    from governance.models import AuditCheckpoint
+
+    now = timezone.now()
+    newest = AuditCheckpoint.objects.aggregate(at=Max("issued_at"))["at"]
     if newest is not None:
         yield GaugeMetricFamily(
             "sightguard_audit_checkpoint_age_seconds", "Age of the newest signed audit checkpoint.",
-            value=(timezone.now() - newest).total_seconds(),
+            value=(now - newest).total_seconds(),
         )
+    yield GaugeMetricFamily(
+        "sightguard_audit_unsealed_age_seconds", "How long the oldest audit event has waited for its leaf.",
+        value=audit.unsealed_age(now=now) or 0.0,
+    )
 
 
 SOURCES = (queue_depths, periodic_lag, stored_objects, audit_checkpoint_age)

@@ -31,6 +31,47 @@ def _embedded_defaults(settings, tmp_path):
     objectstore._backend_for.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _staff_sign_in_with_a_second_factor(request, monkeypatch):
+    """`client.login(...)` and `client.force_login(...)` sign staff in as the admin's sign-in form
+    does with a code from their second factor (a recovery-code device, made here): the session is
+    verified. Tests of what a password-only session may not do are marked `password_only`."""
+    if request.node.get_closest_marker("password_only"):
+        return
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    force_login, login = Client.force_login, Client.login
+
+    def verify(client):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=client.session.get("_auth_user_id"), is_staff=True).first()
+        if user is not None:
+            device, _ = StaticDevice.objects.get_or_create(user=user, name="signed in by the tests", defaults={"confirmed": True})
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        verify(self)
+
+    def login_verified(self, **credentials):
+        from django.http import HttpRequest
+
+        request = HttpRequest()  # django-axes' backend needs the request the admin's form passes
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        signed_in = login(self, request=request, **credentials)
+        if signed_in:
+            verify(self)
+        return signed_in
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)
+    monkeypatch.setattr(Client, "login", login_verified)
+
+
 class Actor:
     def __init__(self, membership, key):
         self.membership = membership

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from governance import second_factor
 from governance.admin.base import OperatorOnlyAdmin, TenantPageMixin, TenantScopedAdmin, request_scope
 from governance.admin.humane import people_by_label, person
 from governance.datamap import Category
@@ -137,6 +138,7 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
         decision = post.get("decision", "")
         try:
             if decision == "approve":
+                second_factor.require_second_factor(request=request)
                 hours = post.get("grant_hours", "").strip()
                 if hours and not hours.isdigit():
                     raise grants.SupportError("Hours must be a whole number.", code="invalid_duration", status=400)
@@ -147,7 +149,7 @@ class AccessRequestAdmin(TenantPageMixin, TenantScopedAdmin):
                 workflow.revoke(request=obj, actor=actor, comment=post.get("comment", ""))
             else:
                 raise grants.SupportError("Choose Approve, Deny or Revoke.", code="invalid")
-        except grants.SupportError as exc:
+        except (grants.SupportError, second_factor.SecondFactorRequired) as exc:
             self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
         else:
             obj.refresh_from_db()

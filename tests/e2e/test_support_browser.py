@@ -25,18 +25,26 @@ pytestmark = [
 ]
 
 
+def recovery_code(user) -> str:
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    return StaticToken.objects.create(device=device, token="recovery0001").token
+
+
 def submit(page, selector="input[name=_save]"):
     with page.expect_navigation():
         page.click(selector)
     page.wait_for_load_state("load")
 
 
-def sign_in(browser, base, email, password):
+def sign_in(browser, base, email, password, code=""):
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
+    page.fill("#id_otp_token", code)
     submit(page, "input[type=submit]")
     assert page.url == f"{base}/admin/"
     return page
@@ -77,7 +85,8 @@ def test_support_asks_admin_approves_support_reads_grant_expires(transactional_d
             notice = mail.outbox[-1]
             assert notice.to == ["alice@acme.example"]
             link = next(line.split(": ", 1)[1] for line in notice.body.splitlines() if line.startswith("Review it: "))
-            admin = sign_in(browser, base, "alice@acme.example", "alice-password-1")
+            # approving support access needs a sign-in with the second factor (a recovery code here)
+            admin = sign_in(browser, base, "alice@acme.example", "alice-password-1", recovery_code(alice.user))
             admin.goto(link)
             assert "SUP-31337" in admin.content()
             assert admin.locator("#id_grant_hours").get_attribute("max") == "4"  # at most the hours asked

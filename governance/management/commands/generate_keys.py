@@ -2,12 +2,12 @@
 
 from django.core.management.base import BaseCommand
 
-from config.devkeys import new_keys
+from config.devkeys import env_lines
 
 
 class Command(BaseCommand):
     help = "Print fresh values for every secret the settings require, as NAME=value lines for a .env file."
 
     def handle(self, *args, **options):
-        for name, value in new_keys().items():
-            self.stdout.write(f"{name}={value}")
+        for line in env_lines():
+            self.stdout.write(line)

@@ -43,3 +43,11 @@ def test_production_starts_with_the_printed_keys(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (tmp_path / "dev-keys.json").exists()
+
+
+def test_the_image_can_print_keys_before_any_is_set(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "SIGHTGUARD_VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "config.devkeys", "--env"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True)
+    assert {line.split("=", 1)[0] for line in result.stdout.splitlines()} == set(new_keys())
+    assert not (tmp_path / "dev-keys.json").exists()
