@@ -143,7 +143,8 @@ for _category, _purposes, _description in (
         anonymise={"subject_index": ""},
         export=_export_object,
         retention=Retention(timestamp="created_at", filter=Q(deleted_at__isnull=True), handler=_delete_stored_objects),
-        content=(BUCKET_OBJECT,),
+        # support may be granted sight of people's images and archives, never of the logs' checkpoints
+        content=() if _category == Category.AUDIT_EVENTS else (BUCKET_OBJECT,),
     )
 
 # Retention prunes each log only as a whole sealed prefix, announced in a signed checkpoint

@@ -13,7 +13,7 @@ from compliance.requests import file_request
 from governance.models import AccessRequest, StoredObject, Tenant
 from search.models import SearchJob
 from tests.e2e.axe import describe, violations
-from tests.e2e.test_support_browser import ARGS, CHROMIUM, audit_head, sign_in, submit  # noqa: F401
+from tests.e2e.test_support_browser import ARGS, CHROMIUM, recovery_code, sign_in, submit
 from tests.governance.support.fixtures import ask, make_job, make_support
 
 pytestmark = [
@@ -33,7 +33,7 @@ def fits(page, width=1280) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice, bob, settings, monkeypatch):
+def test_the_tenant_admin_works_from_the_console(transactional_db, live_server, alice, bob, settings, monkeypatch):
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
@@ -53,7 +53,7 @@ def test_the_tenant_admin_works_from_the_console(audit_head, live_server, alice,
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = sign_in(browser, base, "alice@acme.example", "alice-password-1")
+            page = sign_in(browser, base, "alice@acme.example", "alice-password-1", recovery_code(alice.user))
             page.set_viewport_size({"width": 1280, "height": 900})
             page.goto(f"{base}/admin/")
             console = page.locator("#console")

@@ -1,3 +1,4 @@
+import base64
 import os
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def test_manage_py_refuses_to_start_with_a_wrong_key(tmp_path):
         "SECRET_KEY": "test-secret-key-for-a-subprocess-xxxxxxxxxxxxxxxxxxxxxx",
         "BLIND_INDEX_KEY": "test-blind-index-key",
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "AUDIT_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
     run = lambda *args, **kw: subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**env, **kw}, capture_output=True, text=True)  # noqa: E731
     assert run("migrate", "--no-input").returncode == 0

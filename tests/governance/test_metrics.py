@@ -1,6 +1,7 @@
 """/metrics: only for the scraper, Prometheus' format, figures that follow the work, no personal data."""
 
 import io
+import os
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,9 +13,11 @@ TOKEN = "metrics-token-for-tests-0123456789"
 
 
 @pytest.fixture(autouse=True)
-def _token(settings):
+def _token(settings, monkeypatch):
     settings.METRICS_TOKEN = TOKEN
     settings.METRICS_ALLOWED_NETWORKS = []
+    # Test processes running side by side share one Redis: each counts under its own keys.
+    monkeypatch.setattr(metrics, "KEY_PREFIX", f"{metrics.KEY_PREFIX}{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:")
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:

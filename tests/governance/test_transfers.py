@@ -11,6 +11,7 @@ from compliance import export, review
 from compliance.requests import file_request
 from governance import transfers
 from governance.crypto import blind_index
+from governance.datamap import DATA_MAP
 from governance.models import Transfer
 from search.models import SearchJob
 from tests.conftest import make_jpeg
@@ -73,7 +74,8 @@ def test_proof_and_export_name_the_recipients_and_what_they_may_keep(
     [named] = manifest["images_sent_to"]
     assert (named["company"], named["calls"], named["terms_version"]) == ("Google", 2, "1.0")
     assert "abuse-monitoring" in named["retention"]
-    rows = json.loads(zipfile.ZipFile(archive).read("data/usage_events.json"))["governance.transfer"]
+    section = export.section_name(next(iter(DATA_MAP.for_model(Transfer))))
+    rows = json.loads(zipfile.ZipFile(archive).read("data/usage_events.json"))[section]
     assert [r["subprocessor"] for r in rows] == ["gemini", "gemini"]
 
     request = file_request(tenant=bob.tenant, kind="erasure", regime="gdpr", email=BOB, source="form", verified=True)

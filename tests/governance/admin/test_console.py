@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from compliance.models import DataSubjectRequest
 from compliance.requests import file_request
-from governance.periodic import periodic_runs
 from tests.governance.support.fixtures import ask, make_support
 
 pytestmark = pytest.mark.django_db
@@ -64,17 +63,3 @@ def test_the_operators_home_shows_platform_health_and_hides_beat_internals(opera
     assert "Clocked" not in page and "Solar" not in page and "Periodic tasks" in page
     shown = home(operator, "?show=internals")
     assert "Clocked" in shown and "Solar" in shown
-
-
-def test_periodic_runs_report_lag_and_overdue_from_beats_record(db):
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    now = timezone.now()
-    every = IntervalSchedule.objects.create(every=1, period="hours")
-    PeriodicTask.objects.create(name="enforce retention rules", task="governance.enforce_retention", interval=every,
-                                last_run_at=now - timedelta(hours=3))
-    runs = {r.name: r for r in periodic_runs(now=now)}
-    late = runs["enforce retention rules"]
-    assert late.every == timedelta(hours=1) and late.lag == timedelta(hours=2) and late.overdue
-    never = runs["data-subject request deadlines"]
-    assert never.last_run_at is None and never.lag is None and never.overdue

@@ -55,6 +55,7 @@ def test_stored_objects_are_split_by_purpose_into_categories():
         "support_view": "transient_images",
         "retained_image": "retained_images",
         "export_archive": "export_archives",
+        "audit_checkpoint": "audit_events",
     }
     assert all(d.split is not None for d in DATA_MAP.for_model(StoredObject))
 
