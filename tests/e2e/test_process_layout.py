@@ -129,7 +129,7 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
                                   "-c", "8", "-n", "provider@%h", "--without-mingle", "--without-gossip"])
         start("worker-cpu", [str(BIN / "celery"), "-A", "config", "worker", "-Q", "cpu,default", "-c", "1",
                              "-n", "cpu@%h", "--without-mingle", "--without-gossip"])
-        start("beat", [str(BIN / "celery"), "-A", "config", "beat", "-S", "django_celery_beat.schedulers:DatabaseScheduler",
+        start("beat", [str(BIN / "celery"), "-A", "config", "beat",
                        "--pidfile", "", "-s", str(tmp_path / "beat-schedule")])
         wait_for_port(web_port, timeout=60)
         web = Browser(f"http://127.0.0.1:{web_port}")

@@ -94,16 +94,20 @@ def test_a_password_alone_cannot_replace_an_enrolled_factor(alice):
 
 def test_approving_an_erasure_needs_a_verified_session(alice, django_capture_on_commit_callbacks):
     request = file_request(tenant=alice.tenant, kind="erasure", regime="gdpr", email="x@example.com", source="form", verified=True)
-    url = "/admin/compliance/datasubjectrequest/"
+    url = f"/admin/compliance/datasubjectrequest/{request.pk}/decide/"
+    confirmed = {"decision": "approve", "confirmed": "yes"}  # the button on the preview page
     client, _ = sign_in(ALICE, ALICE_PASSWORD)
-    page = client.post(url, {"action": "approve", "_selected_action": [str(request.pk)]}, follow=True).content.decode()
+    page = client.post(url, confirmed, follow=True).content.decode()
     assert "second_factor_required" in page
+    listed = client.post("/admin/compliance/datasubjectrequest/",
+                         {"action": "approve", "_selected_action": [str(request.pk)], "confirmed": "yes"}, follow=True)
+    assert "second_factor_required" in listed.content.decode()
     request.refresh_from_db()
     assert request.status == DataSubjectRequest.Status.OPEN
 
     codes = enrol(client)  # enrolment verifies this session
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "approve", "_selected_action": [str(request.pk)]})
+        client.post(url, confirmed)
     request.refresh_from_db()
     assert request.status != DataSubjectRequest.Status.OPEN and codes
 
@@ -111,7 +115,7 @@ def test_approving_an_erasure_needs_a_verified_session(alice, django_capture_on_
 def test_approving_support_access_needs_a_verified_session(sam, alice):
     job = make_job(alice, context="CTX", description="DESC")
     access = ask(sam, alice.tenant, objects=[job], hours=4)
-    url = f"/admin/governance/accessrequest/{access.pk}/change/"
+    url = f"/admin/governance/accessrequest/{access.pk}/decide/"
     client, _ = sign_in(ALICE, ALICE_PASSWORD)
     page = client.post(url, {"decision": "approve", "grant_hours": "2", "comment": "ok"}, follow=True).content.decode()
     assert "second_factor_required" in page
