@@ -134,10 +134,16 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
         wait_for_port(web_port, timeout=60)
         web = Browser(f"http://127.0.0.1:{web_port}")
 
+        last = {}
+
         def healthy():
             response = web.request("GET", "/health/", headers={"Accept": "application/json"})
+            last["body"] = response.text[:2000]
             return response.status_code == 200 and response.json()
-        checks = wait_for("/health/ to be green", healthy, timeout=300)
+        try:
+            checks = wait_for("/health/ to be green", healthy, timeout=300)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; it said: {last.get('body')}") from None
         assert {name.split("(")[0] for name in checks} >= {"Database", "Cache", "Broker", "ObjectStore", "EncryptionKey", "PeriodicTasks"}
 
         # a search, by API key

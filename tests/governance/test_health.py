@@ -62,13 +62,13 @@ def test_a_missing_bucket_fails_readiness(client, s3_bucket, settings):
 
 
 def test_a_broker_that_refuses_connections_fails_readiness(client):
+    eager, previous = celery_app.conf.task_always_eager, celery_app.conf.broker_url
     celery_app.conf.task_always_eager = False
-    previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     try:
         status, body = health(client)
     finally:
-        celery_app.conf.broker_url = previous
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous, eager
     assert status == 500 and failing(body) == {"Broker()": "Unavailable: the broker refuses connections"}
 
 
