@@ -2,7 +2,7 @@
 delay until a signed checkpoint covers an event, and the log at 1M events.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sg_audit .venv/bin/python bench/audit_appends.py
-    # options: --writers 1,4,16  --seconds 5  --seal-every 2  --big 1000000  --skip-big
+    # options: --writers 1,4,16  --seconds 5  --seal-every 2  --big 1000000  --skip-big  --debug
 
 The database is migrated if needed. Each part runs in fresh processes:
 
@@ -57,7 +57,12 @@ def _tenants(n: int) -> list[int]:
 
 def audit_writer(tenant_id: int, seconds: float, ready, go, out, action: str = "bench.append") -> None:
     django_setup()
+    from django.conf import settings
     from django.db import connection
+
+    # As in production: no per-statement debug log (with DEBUG on, Django formats every statement
+    # in Python for connection.queries; the floor keeps no such log). `--debug` measures with it.
+    settings.DEBUG = os.environ.get("BENCH_DEBUG") == "1"
 
     from governance import audit
 
@@ -216,7 +221,10 @@ def main() -> None:
     parser.add_argument("--seal-every", type=float, default=2.0)
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="writers keep Django's DEBUG query log")
     args = parser.parse_args()
+    if args.debug:
+        os.environ["BENCH_DEBUG"] = "1"
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     django_setup()
     from django.core.management import call_command

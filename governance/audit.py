@@ -107,18 +107,31 @@ _INSERT_MANY_SQL = (
 )
 
 
-def _cursor(db):
-    """Django's cursor (debug log, execute wrappers, error mapping) over a psycopg cursor that binds
-    on the server: Django's default client-side binding quotes every value in Python, which was most
-    of an append's CPU; this statement is also prepared after a few runs (psycopg's threshold)."""
+def _insert(db, sql: str, params) -> list[tuple]:
+    """Run an append INSERT and return its rows. On PostgreSQL the statement is bound on the server
+    (Django's client-side binding quotes every value in Python) on one psycopg cursor kept per
+    connection, and psycopg prepares it after a few runs: Django's cursor wrapper and a new cursor
+    per append were each as costly as the INSERT's own client work. Django's wrapper is still used
+    whenever something watches statements (DEBUG's query log, CaptureQueriesContext, execute_wrapper)."""
     if db.vendor != "postgresql":
-        return db.cursor()
-    import psycopg
-
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    db.close_if_health_check_failed()
     db.ensure_connection()
+    held = getattr(db, "_audit_cursor", None)
+    if held is None or held.connection is not db.connection or held.closed:
+        import psycopg
+
+        held = db._audit_cursor = psycopg.Cursor(db.connection)
+    if db.queries_logged or db.execute_wrappers:
+        cursor = db.make_debug_cursor(held) if db.queries_logged else db.make_cursor(held)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    db.validate_no_broken_transaction()
     with db.wrap_database_errors:
-        raw = psycopg.Cursor(db.connection)
-        return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+        held.execute(sql, params)
+        return held.fetchall()
 
 
 def _appended(row: tuple, pk: int, txid: int | None, db) -> AuditEvent:
@@ -138,12 +151,8 @@ def record(*, action: str, actor=None, tenant=None, target=None, metadata: dict 
     # A plain INSERT rather than Model.save(): no signals, no field machinery per call; appends
     # are on every governed write's path (bench/audit_appends.py measures it against the floor).
     db = connections[DEFAULT_DB_ALIAS]  # once: every attribute of django.db.connection is a lookup
-    with _cursor(db) as cursor:
-        if db.vendor == "postgresql":
-            cursor.execute(_INSERT_SQL, (*row[:5], _json(row[5]), row[6]))
-        else:
-            cursor.execute(_INSERT_SQL, _prepared(row, db))
-        pk, txid = cursor.fetchone()
+    params = (*row[:5], _json(row[5]), row[6]) if db.vendor == "postgresql" else _prepared(row, db)
+    [(pk, txid)] = _insert(db, _INSERT_SQL, params)
     return _appended(row, pk, txid, db)
 
 
@@ -154,17 +163,12 @@ def record_many(*, events: Iterable[dict]) -> list[AuditEvent]:
     if not rows:
         return []
     db = connections[DEFAULT_DB_ALIAS]
-    with _cursor(db) as cursor:
-        if db.vendor == "postgresql":
-            columns = [list(c) for c in zip(*rows, strict=True)]
-            columns[5] = [_json(m) for m in columns[5]]
-            cursor.execute(_INSERT_MANY_SQL, columns)
-            returned = cursor.fetchall()
-        else:
-            returned = []
-            for row in rows:
-                cursor.execute(_INSERT_SQL, _prepared(row, db))
-                returned.append(cursor.fetchone())
+    if db.vendor == "postgresql":
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        columns[5] = [_json(m) for m in columns[5]]
+        returned = _insert(db, _INSERT_MANY_SQL, columns)
+    else:
+        returned = [_insert(db, _INSERT_SQL, _prepared(row, db))[0] for row in rows]
     return [_appended(row, pk, txid, db) for row, (pk, txid) in zip(rows, returned, strict=True)]
 
 

@@ -4,7 +4,8 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from governance import audit
 from governance import audit_verifier as tree
@@ -228,6 +229,16 @@ def test_appended_events_are_returned_as_stored(bob, globex):
     if connection.vendor == "postgresql":
         assert one.txid is not None and len({e.txid for e in many}) == 1
     assert audit.seal().sealed >= 4 and audit.verify_chain().ok
+
+
+def test_a_refused_append_raises_django_s_error_and_later_appends_go_through(acme):
+    with pytest.raises(DataError), transaction.atomic():
+        audit.record(action="x" * 65, tenant=acme)  # longer than the column
+    with CaptureQueriesContext(connection) as seen:  # statements stay visible to Django's query log
+        event = audit.record(action="test.after", tenant=acme)
+    assert [q for q in seen.captured_queries if "governance_auditevent" in q["sql"]]
+    assert AuditEvent.objects.filter(pk=event.pk, action="test.after").exists()
+    assert not AuditEvent.objects.filter(action__startswith="xxx").exists()
 
 
 def test_metadata_refuses_personal_data(acme):
