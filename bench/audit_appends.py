@@ -2,9 +2,11 @@
 delay until a signed checkpoint covers an event, and the log at 1M events.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sg_audit .venv/bin/python bench/audit_appends.py
-    # options: --writers 1,4,16  --seconds 5  --seal-every 2  --big 1000000  --skip-big
+    # options: --writers 1,4,16  --seconds 5  --seal-every 2  --big 1000000  --skip-big  --debug  --cpu 3000
 
-The database is migrated if needed. Each part runs in fresh processes:
+The database is migrated if needed. First (--cpu N, 0 skips) the client CPU of one append in this
+process, autocommit, DEBUG off: best of 3 x N through audit.record and through the floor's INSERT.
+Then each part runs in fresh processes:
 
 1. appends/s: N writer processes, each appending one event per transaction (autocommit, as a
    request writing one audit event does) for --seconds; once alone, once with the sealer running
@@ -57,7 +59,12 @@ def _tenants(n: int) -> list[int]:
 
 def audit_writer(tenant_id: int, seconds: float, ready, go, out, action: str = "bench.append") -> None:
     django_setup()
+    from django.conf import settings
     from django.db import connection
+
+    # As in production: no per-statement debug log (with DEBUG on, Django formats every statement
+    # in Python for connection.queries; the floor keeps no such log). `--debug` measures with it.
+    settings.DEBUG = os.environ.get("BENCH_DEBUG") == "1"
 
     from governance import audit
 
@@ -98,6 +105,36 @@ def sealer(every: float, seconds: float, ready, go) -> None:
         audit.seal(wait=False)
         time.sleep(max(0.0, every - (time.time() - began)))
     audit.seal()
+
+
+def cpu_per_append(n: int, tenant_id: int) -> dict:
+    """Client CPU per append in this one process (autocommit, DEBUG off): best of 3 x n appends
+    through audit.record, and through the floor's psycopg INSERT."""
+    import psycopg
+    from django.conf import settings
+
+    from governance import audit
+
+    settings.DEBUG = False
+    conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=None)
+    sql = INSERT_SQL.format(table=FLOOR_TABLE)
+
+    def ours():
+        for i in range(n):
+            audit.record(action="bench.cpu", actor="system", tenant=tenant_id, target=("search.searchjob", str(i)), metadata={"n": i})
+
+    def floor():
+        with conn.cursor() as cur:
+            for i in range(n):
+                cur.execute(sql, (tenant_id, "system", "bench.cpu", "search.searchjob", str(i), json.dumps({"n": i})))
+
+    best = {}
+    for name, fn in (("floor_us", floor), ("record_us", ours)) * 3:
+        began = time.process_time()
+        fn()
+        best[name] = min(best.get(name, 1e9), (time.process_time() - began) / n * 1e6)
+    conn.close()
+    return {k: round(v) for k, v in best.items()} | {"ratio": round(best["floor_us"] / best["record_us"], 2)}
 
 
 def run_writers(target, writers: int, seconds: float, tenants: list[int], seal_every: float | None) -> float:
@@ -216,7 +253,11 @@ def main() -> None:
     parser.add_argument("--seal-every", type=float, default=2.0)
     parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="writers keep Django's DEBUG query log")
+    parser.add_argument("--cpu", type=int, default=3000, help="appends per side of the one-process CPU part (0: skip)")
     args = parser.parse_args()
+    if args.debug:
+        os.environ["BENCH_DEBUG"] = "1"
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     django_setup()
     from django.core.management import call_command
@@ -234,6 +275,10 @@ def main() -> None:
     connection.close()
     out: dict = {"appends": []}
     print(f"load before: {os.getloadavg()[0]:.2f}")
+    if args.cpu:
+        out["cpu_per_append"] = cpu_per_append(args.cpu, tenants[0])
+        print(json.dumps({"cpu_per_append": out["cpu_per_append"]}), flush=True)
+        connection.close()
     for n in [int(w) for w in args.writers.split(",") if w]:
         floor = run_writers(floor_writer, n, args.seconds, tenants, None)
         alone = run_writers(audit_writer, n, args.seconds, tenants, None)

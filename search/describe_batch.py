@@ -186,16 +186,18 @@ def end_batch(outcomes: list[Outcome]) -> list[Outcome]:
 
 
 def record_ends(ended: list[Outcome]) -> None:
-    """One audit event per ended job, in the caller's transaction. A bulk append of the audit log
-    (one chain step for many events) would replace this loop."""
-    for o in ended:
-        audit.record(
-            action=f"search_job.{o.status}",
-            actor="system",
-            tenant=o.job.tenant_id,
-            target=(SearchJob._meta.label_lower, str(o.job.id)),
-            metadata={"error_code": o.error_code} if o.error_code else {},
-        )
+    """One audit event per ended job, all in one INSERT, in the caller's transaction."""
+    label = SearchJob._meta.label_lower
+    audit.record_many(events=[
+        {
+            "action": f"search_job.{o.status}",
+            "actor": "system",
+            "tenant": o.job.tenant_id,
+            "target": (label, str(o.job.id)),
+            "metadata": {"error_code": o.error_code} if o.error_code else {},
+        }
+        for o in ended
+    ])
 
 
 def _job_row(job: ClaimedJob) -> SearchJob:

@@ -4,7 +4,8 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from governance import audit
 from governance import audit_verifier as tree
@@ -208,6 +209,38 @@ def test_newest_checkpoint_age_reports_seconds_since_the_last_checkpoint(acme):
     assert age is not None and 0 <= age < 60
 
 
+def test_appended_events_are_returned_as_stored(bob, globex):
+    one = audit.record(action="test.one", actor=bob.user, tenant=bob.tenant, target=bob.membership, metadata={"n": 1, "ok": True})
+    many = audit.record_many(events=[
+        {"action": "test.many", "tenant": globex, "target": ("search.searchjob", 7), "metadata": {"codes": ["a", "b"]}},
+        {"action": "test.many", "actor": "system"},  # the platform's log
+        {"action": "test.many", "tenant": bob.tenant.pk, "metadata": {1: {"depth": None}}},
+    ])
+    assert audit.record_many(events=[]) == []
+    for event in [one, *many[:2]]:  # (JSON object keys come back as text, as with Model.save)
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert {f.attname: getattr(event, f.attname) for f in AuditEvent._meta.concrete_fields} == {
+            f.attname: getattr(stored, f.attname) for f in AuditEvent._meta.concrete_fields
+        }
+    assert [e.pk for e in many] == sorted(e.pk for e in many)  # one INSERT, in the order given
+    assert (one.actor, one.target_type, one.target_id) == (f"user:{bob.user.pk}", bob.membership._meta.label_lower, str(bob.membership.pk))
+    assert [e.tenant_id for e in many] == [globex.pk, None, bob.tenant.pk]
+    assert many[2].metadata == {1: {"depth": None}} and AuditEvent.objects.get(pk=many[2].pk).metadata == {"1": {"depth": None}}
+    if connection.vendor == "postgresql":
+        assert one.txid is not None and len({e.txid for e in many}) == 1
+    assert audit.seal().sealed >= 4 and audit.verify_chain().ok
+
+
+def test_a_refused_append_raises_django_s_error_and_later_appends_go_through(acme):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        audit.record(action=None, tenant=acme)  # the column is NOT NULL
+    with CaptureQueriesContext(connection) as seen:  # statements stay visible to Django's query log
+        event = audit.record(action="test.after", tenant=acme)
+    assert [q for q in seen.captured_queries if "governance_auditevent" in q["sql"]]
+    assert AuditEvent.objects.filter(pk=event.pk, action="test.after").exists()
+    assert not AuditEvent.objects.filter(action=None).exists()
+
+
 def test_metadata_refuses_personal_data(acme):
     with pytest.raises(ValueError):
         audit.record(action="test", tenant=acme, metadata={"who": "alice@acme.example"})
@@ -215,6 +248,10 @@ def test_metadata_refuses_personal_data(acme):
         audit.record(action="test", tenant=acme, metadata={"note": "x" * 500})
     with pytest.raises(ValueError):
         audit.record_many(events=[{"action": "test", "tenant": acme, "metadata": {"who": "bob@acme.example"}}])
+    for hidden in ({"a": {"b": "carol@acme.example"}}, {"fields": ["ok", "dave@acme.example"]}, {"when": object()}):
+        with pytest.raises(ValueError):
+            audit.record(action="test", tenant=acme, metadata=hidden)
+    assert not AuditEvent.objects.filter(action="test").exists()  # nothing half-written
 
 
 def test_actors_are_named_without_personal_data(bob):
