@@ -174,9 +174,9 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
         with psycopg.connect(layout_db.replace("postgres://", "postgresql://")) as db:
             (request_pk,) = db.execute(
                 "SELECT id FROM compliance_datasubjectrequest WHERE reference = %s", [reference]).fetchone()
-        changelist = "/admin/compliance/datasubjectrequest/"
-        approved = admin.request("POST", changelist, data={
-            "csrfmiddlewaretoken": admin.csrf(changelist), "action": "approve", "_selected_action": str(request_pk)})
+        page = f"/admin/compliance/datasubjectrequest/{request_pk}/change/"
+        approved = admin.request("POST", f"/admin/compliance/datasubjectrequest/{request_pk}/decide/", data={
+            "csrfmiddlewaretoken": admin.csrf(page), "decision": "approve", "confirmed": "yes"})  # the preview's button
         assert approved.status_code == 302, approved.text
         status = wait_for("the erasure to finish", lambda: (
             s := web.request("GET", f"/api/v1/privacy-requests/{reference}/").json()["status"]) == "fulfilled" and s)
