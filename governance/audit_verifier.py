@@ -238,7 +238,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str) -> Verifier:
         try:
-            name, kid, blob = text.strip().split("+")
+            name, kid, blob = text.strip().split("+", 2)  # base64 may hold "+" too
             raw = base64.b64decode(blob, validate=True)
         except ValueError:
             raise VerificationError("the verifier key is not name+keyid+base64") from None

@@ -91,6 +91,11 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    # The stack's shared counters in a Redis database of their own: the test processes beside it
+    # count their own requests into the cache of REDIS_URL.
+    base, db = os.environ["REDIS_URL"].rsplit("/", 1)
+    metrics_redis = f"{base}/{(int(db or 0) + 1) % 16}"
+    redis.Redis.from_url(metrics_redis).flushdb()
     s3_port, web_port = free_port(), free_port()
     processes, logs = [], {}
 
@@ -104,7 +109,7 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
         "PATH": os.environ["PATH"],
         "DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": f"http://127.0.0.1:{web_port}",
-        "DATABASE_URL": layout_db, "REDIS_URL": os.environ["REDIS_URL"],
+        "DATABASE_URL": layout_db, "REDIS_URL": os.environ["REDIS_URL"], "CACHE_URL": metrics_redis,
         "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}", "S3_BUCKET": "sightguard-layout",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-central-1",
         "VISION_PROVIDER": "offline", "SIGHTGUARD_VAR_DIR": str(tmp_path / "var"),

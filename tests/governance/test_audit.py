@@ -468,3 +468,14 @@ def test_pruning_deletes_only_a_declared_sealed_range(acme):
         cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [events[3].pk])  # past the declared range
     assert f"pruned 0 {first + 1} retention" in audit.newest_checkpoint(log=log).note
     assert audit.verify_chain().ok
+
+
+def test_a_verifier_key_whose_base64_holds_a_plus_parses():
+    """The key's base64 may contain "+", the separator of the note verifier key's fields."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from governance import audit_verifier
+
+    while "+" not in (key := audit_verifier.verifier_key("sightguard.example/audit", public := Ed25519PrivateKey.generate().public_key().public_bytes_raw())).split("+", 2)[2]:
+        pass
+    assert audit_verifier.Verifier.parse(key).public == public
