@@ -55,6 +55,7 @@ def test_support_asks_admin_approves_support_reads_grant_expires(transactional_d
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used next to Playwright's event loop
+    connections.close_all()  # fresh handles: an outage test before this one in the process ended its backends
     settings.SITE_URL = live_server.url
     base = live_server.url
     make_support("sam", password=PASSWORD)
