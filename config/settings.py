@@ -145,6 +145,9 @@ DATABASES = {
         # 0 = a connection per task phase: a provider worker with 128 threads then holds no
         # connection while it waits on the network (PostgreSQL allows 100 by default).
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A persistent connection the database ended (a restart, an outage) is replaced at the
+        # next request or task instead of failing it.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

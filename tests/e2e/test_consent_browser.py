@@ -20,6 +20,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture
 def browser(monkeypatch):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on this thread; the ORM calls the test makes
@@ -27,6 +28,9 @@ def browser(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as p:
+        # Inside Playwright's loop the ORM's handles live in another context than outside it, and
+        # may be left from an earlier browser test, ended since by a database-outage test: fresh ones.
+        connections.close_all()
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             yield chromium

@@ -51,6 +51,9 @@ def test_the_tenant_admin_works_from_the_console(transactional_db, live_server, 
     support = ask(sam, alice.tenant, categories=["search_text"], hours=6, ticket="SUP-2024")
 
     with sync_playwright() as p:
+        # Inside Playwright's loop the ORM's handles live in another context than outside it, and
+        # may be left from an earlier browser test, ended since by a database-outage test: fresh ones.
+        connections.close_all()
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = sign_in(browser, base, "alice@acme.example", "alice-password-1", recovery_code(alice.user))

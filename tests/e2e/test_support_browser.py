@@ -55,7 +55,6 @@ def test_support_asks_admin_approves_support_reads_grant_expires(transactional_d
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used next to Playwright's event loop
-    connections.close_all()  # fresh handles: an outage test before this one in the process ended its backends
     settings.SITE_URL = live_server.url
     base = live_server.url
     make_support("sam", password=PASSWORD)
@@ -63,6 +62,9 @@ def test_support_asks_admin_approves_support_reads_grant_expires(transactional_d
     job_page = f"{base}/admin/search/searchjob/{job.pk}/change/"
 
     with sync_playwright() as p:
+        # Inside Playwright's loop the ORM's handles live in another context than outside it, and
+        # may be left from an earlier browser test, ended since by a database-outage test: fresh ones.
+        connections.close_all()
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             sam = sign_in(browser, base, "sam@support.sightguard.example", PASSWORD)
