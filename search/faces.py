@@ -242,9 +242,12 @@ def detect(image: Image.Image, *, threshold: float = THRESHOLD) -> list[Face]:
             face = max(x1 - x0, y1 - y0, settings.FACE_MIN_WIDTH)
             side = max(1, round(face * LOOK_SIDE / LOOK_FACE))  # the crop, in image pixels
             left, top = round((x0 + x1 - side) / 2), round((y0 + y1 - side) / 2)
-            # (crop pads with black where the square goes past the edge: a cut face stays cut)
-            crop = rgb.crop((left, top, left + side, top + side))
-            crops.append(np.asarray(crop.resize((LOOK_SIDE, LOOK_SIDE), Image.Resampling.BILINEAR)))
+            # (crop pads with black where the square goes past the edge: a cut face stays cut). A spot
+            # wider than the look is cut from the shrunk image when that still has the pixels needed.
+            source, factor = (small, scale) if side * scale >= LOOK_SIDE else (rgb, 1.0)
+            box = [round(v * factor) for v in (left, top, left + side, top + side)]
+            crop = source.crop(box)
+            crops.append(np.asarray(crop.resize((LOOK_SIDE, LOOK_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)))
             placed.append((left, top, side / LOOK_SIDE))
         found, found_scores, batch = _run(np.stack(crops), threshold=threshold, with_batch=True)
         for (left, top, factor), item in zip(placed, range(len(crops))):
