@@ -30,6 +30,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 DONE, FAILED, CANCELLED = SearchJob.Status.DONE, SearchJob.Status.FAILED, SearchJob.Status.CANCELLED
 RETRY = "retry"
+HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass(eq=False)
@@ -230,9 +232,13 @@ def call_provider(job: ClaimedJob) -> Outcome:
 class DescribeStage:
     """The loop of one process: claims, sends, waits, ends. `run()` until `stop` is set."""
 
-    def __init__(self, *, threads: int = 128, batch: int = 64, poll_seconds: float = 0.1, gather_seconds: float = 0.05):
+    def __init__(
+        self, *, threads: int = 128, batch: int = 64, poll_seconds: float = 0.1, gather_seconds: float = 0.05,
+        heartbeat: Path | None = None,
+    ):
         self.threads, self.batch = threads, max(1, min(batch, threads))
         self.poll_seconds, self.gather_seconds = poll_seconds, gather_seconds
+        self.heartbeat, self.last_beat = heartbeat, 0.0
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="describe")
         self.done: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.in_flight = 0
@@ -260,7 +266,17 @@ class DescribeStage:
         """One turn: end what came back, send what is due again, claim into the free threads."""
         self._settle(self._collect(timeout=self._wait_seconds()))
         self._send(self._due())
-        return self._claim()
+        claimed = self._claim()
+        self._beat()
+        return claimed
+
+    def _beat(self) -> None:
+        """Touch the heartbeat file, at most every HEARTBEAT_SECONDS, after each turn of the loop: a
+        container's health check reads its age, so a loop stuck anywhere (the database, a lock) shows."""
+        now = time.monotonic()
+        if self.heartbeat is not None and now - self.last_beat >= HEARTBEAT_SECONDS:
+            self.heartbeat.touch()
+            self.last_beat = now
 
     @property
     def idle(self) -> bool:

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import redis
+import yaml
 
 from governance.models import Tenant
 from governance.tenancy.tenants import add_member, create_tenant
@@ -22,6 +23,14 @@ from .test_provider_real_worker import search
 from .test_search_real_stack import bucket_keys, wait_until_finished
 
 pytestmark = pytest.mark.e2e
+
+
+def health_check(heartbeat) -> int:
+    """The exit status of docker-compose.yml's health check of describe-stage, on this heartbeat file."""
+    test = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["describe-stage"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    code = test[3].replace("/tmp/describe-stage.alive", str(heartbeat))
+    return subprocess.run([sys.executable, "-c", code]).returncode
 
 
 @pytest.fixture
@@ -39,10 +48,12 @@ def stage_process(worker, provider_server, settings, tmp_path):
     }
     log = open(tmp_path / "stage.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "describe_queued_jobs", "--threads", "8", "--poll", "0.05"],
+        [sys.executable, "manage.py", "describe_queued_jobs", "--threads", "8", "--poll", "0.05",
+         "--heartbeat", str(tmp_path / "alive")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     process.output = lambda: (tmp_path / "stage.log").read_text(errors="replace")
+    process.heartbeat = tmp_path / "alive"
     yield process
     if process.poll() is None:
         process.kill()
@@ -60,6 +71,9 @@ def test_a_stage_process_ends_jobs_and_gives_back_what_waits_when_stopped(stage_
     assert [(j.status, j.description, j.attempts) for j in jobs] == [("done", DEFAULT_TEXT, 1)] * 5
     assert UsageEvent.objects.count() == 5 and bucket_keys(moto_s3) == []
     assert redis.Redis.from_url(os.environ["REDIS_URL"]).llen("provider") == 0  # nothing was queued on Celery for these jobs
+    assert health_check(stage_process.heartbeat) == 0  # the container's check, on this process's heartbeat
+    os.utime(stage_process.heartbeat, (time.time() - 120, time.time() - 120))
+    assert health_check(stage_process.heartbeat) == 1  # a loop silent for two minutes is unhealthy
 
     provider_server.script(Reply(status=503))  # then it waits 30 s to try again: stop it meanwhile
     waiting = search(member)
