@@ -1,7 +1,8 @@
 """The compose stack's process layout, without Docker: the one-shot migrate-and-configure job on a
-fresh database and bucket, then web under gunicorn, the provider and CPU workers and beat, each a
-real process configured as docker-compose.yml configures it (DEBUG off, keys from new_keys()).
-/health/ turns green; a search and an erasure go through the stack (the erasure approved in the
+fresh database and bucket, then web under gunicorn, the batch provider stage, the provider and CPU
+workers and beat, each a real process configured as docker-compose.yml configures it (DEBUG off,
+keys from new_keys(), VISION_BATCH_STAGE on). /health/ turns green; a search with faces blurred
+(cpu worker, then provider worker), one without (the batch stage) and an erasure go through the stack (the erasure approved in the
 admin by a tenant admin signed in with a recovery code); /metrics counts them; no process logs the
 planted personal data."""
 
@@ -112,7 +113,7 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
         "DATABASE_URL": layout_db, "REDIS_URL": os.environ["REDIS_URL"], "CACHE_URL": metrics_redis,
         "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}", "S3_BUCKET": "sightguard-layout",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-central-1",
-        "VISION_PROVIDER": "offline", "SIGHTGUARD_VAR_DIR": str(tmp_path / "var"),
+        "VISION_PROVIDER": "offline", "VISION_BATCH_STAGE": "1", "SIGHTGUARD_VAR_DIR": str(tmp_path / "var"),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         **keys,
     }
@@ -130,6 +131,8 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
 
         start("web", [str(BIN / "gunicorn"), "config.wsgi", "--config", "python:config.gunicorn",
                       "--bind", f"127.0.0.1:{web_port}", "--workers", "2"])
+        start("describe-stage", [str(BIN / "python"), "manage.py", "describe_queued_jobs", "--threads", "8",
+                                 "--heartbeat", str(tmp_path / "describe-stage.alive")])
         start("worker-provider", [str(BIN / "celery"), "-A", "config", "worker", "-Q", "provider", "-P", "threads",
                                   "-c", "8", "-n", "provider@%h", "--without-mingle", "--without-gossip"])
         start("worker-cpu", [str(BIN / "celery"), "-A", "config", "worker", "-Q", "cpu,default", "-c", "1",
@@ -161,6 +164,19 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
         job = wait_for("the search to finish", lambda: (
             j := web.request("GET", job_url, headers={"Authorization": f"Bearer {alice_key}"}).json())["status"] in ("done", "failed") and j)
         assert job["status"] == "done" and job["description"]
+
+        # a search of a tenant not blurring faces: the batch stage takes it, Celery never sees it
+        with psycopg.connect(layout_db.replace("postgres://", "postgresql://")) as db:
+            db.execute("UPDATE governance_tenant SET face_blur = false WHERE slug = 'acme'")
+        response = web.request("POST", "/api/v1/search-jobs/", headers={"Authorization": f"Bearer {alice_key}"},
+                               files={"image": (FILE_NAME, jpeg.getvalue(), "image/jpeg")}, data={"context": CONTEXT})
+        assert response.status_code == 202, response.text
+        unblurred_url = f"/api/v1/search-jobs/{response.json()['id']}/"
+        unblurred = wait_for("the batch stage's search to finish", lambda: (
+            j := web.request("GET", unblurred_url, headers={"Authorization": f"Bearer {alice_key}"}).json())["status"]
+            in ("done", "failed") and j)
+        assert unblurred["status"] == "done" and unblurred["description"]
+        assert (tmp_path / "describe-stage.alive").exists()
 
         # an erasure: filed and verified by the subject, approved in the admin with a second factor
         filed = web.request("POST", "/api/v1/privacy-requests/",
@@ -200,10 +216,12 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
             ("sightguard_task_duration_seconds_count", (("state", "success"), ("task", "governance.sweep_objects")))) and m,
             timeout=180, every=2)
         assert samples[("sightguard_http_request_duration_seconds_count",
-                        (("method", "POST"), ("route", "search-job-list"), ("status", "202")))] == 1
-        assert samples[("sightguard_provider_call_duration_seconds_count", (("outcome", "ok"), ("provider", "offline")))] == 1
+                        (("method", "POST"), ("route", "search-job-list"), ("status", "202")))] == 2
+        assert samples[("sightguard_provider_call_duration_seconds_count", (("outcome", "ok"), ("provider", "offline")))] == 2
         assert samples[("sightguard_task_duration_seconds_count", (("state", "success"), ("task", "compliance.run_erasure")))] >= 1
-        assert samples[("sightguard_search_jobs", (("status", "done"),))] == 1
+        assert samples[("sightguard_search_jobs", (("status", "done"),))] == 2
+        # the blurred job went through Celery's provider worker, the other never did
+        assert samples[("sightguard_task_duration_seconds_count", (("state", "success"), ("task", "search.describe_job")))] == 1
         assert ("sightguard_queue_depth", (("queue", "provider"),)) in samples
 
         assert all(p.poll() is None for p in processes), "a process of the stack died"
@@ -220,5 +238,5 @@ def test_the_stack_starts_answers_and_counts(layout_db, tmp_path):
     web_events = [json.loads(line) for line in logs["web"].read_text().splitlines() if line.startswith("{")]
     assert any(e.get("route") == "search-job-list" and e.get("request_id") and e.get("tenant_id") for e in web_events)
     everything = "".join(Path(p).read_text(errors="replace") for name, p in logs.items() if name != "s3")
-    for marker in ("planted", "7331", job["description"]):
+    for marker in ("planted", "7331", job["description"], unblurred["description"]):
         assert marker not in everything, marker
