@@ -118,7 +118,9 @@ def seed_subject(*, tenant, email: str, jobs: int, results_per_job: int, objects
 
 def run_child(script: str, kind: str, *args) -> dict:
     out = subprocess.run([sys.executable, script, f"--child={kind}", *map(str, args)],
-                         check=True, capture_output=True, text=True, env=os.environ)
+                         capture_output=True, text=True, env=os.environ)
+    if out.returncode:
+        sys.exit(f"{kind} failed ({out.returncode}):\n{out.stderr[-4000:]}")
     if os.environ.get("BENCH_PROFILE"):
         print("\n".join(line for line in out.stderr.splitlines() if "urllib3" not in line), file=sys.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])

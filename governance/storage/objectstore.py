@@ -165,12 +165,23 @@ class S3Backend:
 
     def versions(self, prefix: str) -> Iterator["Version"]:
         """Every version and delete marker under `prefix` (on an unversioned bucket: one per object)."""
+        for page in self.version_pages(prefix):
+            yield from page
+
+    def version_pages(self, prefix: str) -> Iterator[list["Version"]]:
+        """The versions and delete markers under `prefix`, a listing page (up to 1,000) at a time.
+
+        Each page is asked for from the last version of the one before, so a caller deleting what it
+        was given must wait until the next page has been listed (see deletable_pages): once that
+        version is gone, a listing resumed from it ends early on some S3 servers (moto does)."""
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Versions", []):
-                yield Version(item["Key"], item.get("VersionId") or "null", item["IsLatest"], False, item["LastModified"])
-            for item in page.get("DeleteMarkers", []):
-                yield Version(item["Key"], item.get("VersionId") or "null", item["IsLatest"], True, item["LastModified"])
+            yield [
+                *(Version(i["Key"], i.get("VersionId") or "null", i["IsLatest"], False, i["LastModified"])
+                  for i in page.get("Versions", [])),
+                *(Version(i["Key"], i.get("VersionId") or "null", i["IsLatest"], True, i["LastModified"])
+                  for i in page.get("DeleteMarkers", [])),
+            ]
 
     def purge_prefix(self, prefix: str) -> tuple[int, set[str]]:
         """Delete every version and delete marker under `prefix` and abort its unfinished uploads,
@@ -179,14 +190,8 @@ class S3Backend:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for upload in page.get("Uploads", []):
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-        deleted, locked, page = 0, set(), []
-        for version in self.versions(prefix):
-            page.append(version)
-            if len(page) == 1000:
-                refused = self.delete_versions(page)
-                deleted, locked = deleted + len(page) - len(refused), locked | refused
-                page = []
-        if page:
+        deleted, locked = 0, set()
+        for page in deletable_pages(self, prefix):
             refused = self.delete_versions(page)
             deleted, locked = deleted + len(page) - len(refused), locked | refused
         return deleted, locked
@@ -251,6 +256,11 @@ class LocalBackend:
         for key, modified in self.list_keys(prefix):
             yield Version(key, "null", True, False, modified)
 
+    def version_pages(self, prefix: str) -> Iterator[list[Version]]:
+        versions = list(self.versions(prefix))
+        for start in range(0, len(versions), 1000):
+            yield versions[start : start + 1000]
+
     def list_keys(self, prefix: str) -> Iterator[tuple[str, object]]:
         import datetime
 
@@ -266,6 +276,18 @@ class LocalBackend:
     def link(self, key: str, seconds: int) -> str:
         token = signing.dumps({"k": key, "s": seconds}, salt=LOCAL_LINK_SALT)
         return settings.SITE_URL + reverse("local-object", args=[token])
+
+
+def deletable_pages(store, prefix: str) -> Iterator[list[Version]]:
+    """The listing pages of `prefix`, each handed out only once the page after it has been listed,
+    so the caller may delete it without cutting the listing short (see S3Backend.version_pages)."""
+    previous = None
+    for page in store.version_pages(prefix):
+        if previous:
+            yield previous
+        previous = page
+    if previous:
+        yield previous
 
 
 @functools.cache

@@ -106,15 +106,9 @@ def reconcile(*, now) -> tuple[int, int, int]:
     orphans: set[str] = set()
     noncurrent = 0
     for prefix in sorted(set(objectstore.PREFIXES.values())):
-        page: list[objectstore.Version] = []
-        for version in store.versions(prefix):
-            if version.latest and not version.delete_marker:
-                seen.add(version.key)
-            page.append(version)
-            if len(page) >= 1000:
-                noncurrent += _delete_unrecorded(store, page, cutoff, orphans)
-                page = []
-        noncurrent += _delete_unrecorded(store, page, cutoff, orphans)
+        for page in objectstore.deletable_pages(store, prefix):
+            seen.update(v.key for v in page if v.latest and not v.delete_marker)
+            noncurrent += _delete_unrecorded(store, page, cutoff, orphans)
 
     missing_closed = 0
     live = StoredObject.objects.filter(deleted_at__isnull=True, created_at__lt=cutoff).order_by("pk")

@@ -139,3 +139,40 @@ def test_the_local_store_keeps_no_other_copy(acme, settings):
     assert [str(p.relative_to(settings.LOCAL_OBJECT_ROOT)) for p in files] == [obj.key]
     objectstore.delete(obj, reason="test")
     assert [p for p in settings.LOCAL_OBJECT_ROOT.rglob("*") if p.is_file()] == []
+
+
+def fill(bucket_name, prefix, count):
+    """`count` keys under `prefix`, every other one with a second version: more than two listing pages."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    raw = client()
+
+    def write(i):
+        raw.put_object(Bucket=bucket_name, Key=f"{prefix}{i:05d}", Body=b"old bytes")
+        if i % 2:
+            raw.put_object(Bucket=bucket_name, Key=f"{prefix}{i:05d}", Body=b"new bytes")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(write, range(count)))
+    return count + count // 2
+
+
+def every_version(bucket_name, prefix):
+    pages = client().get_paginator("list_object_versions").paginate(Bucket=bucket_name, Prefix=prefix)
+    return [v["Key"] for page in pages for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+
+
+def test_a_folder_of_many_listing_pages_is_purged_to_the_last_version(versioned, acme):
+    written = fill(versioned, "retained/images/9/", 1500)  # 2,250 versions: three listing pages
+    fill(versioned, "retained/images/90/", 10)  # a neighbour sharing the folder name's digits stays
+    assert objectstore.backend().purge_prefix("retained/images/9/") == (written, set())
+    assert every_version(versioned, "retained/images/9/") == []
+    assert len(every_version(versioned, "retained/images/90/")) == 15
+
+
+def test_the_sweeper_reconciles_past_the_first_listing_page(versioned, acme, settings):
+    live = put(acme)
+    written = fill(versioned, "retained/images/9/", 1500)  # unrecorded: all of them go
+    run = sweeper.sweep(now=timezone.now() + timedelta(seconds=settings.SWEEP_GRACE_SECONDS + 60))
+    assert run.orphans_deleted == 1500 and written == 2250
+    assert every_version(versioned, "retained/") == [live.key]
