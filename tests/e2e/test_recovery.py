@@ -39,6 +39,8 @@ def stack(worker, moto_s3, provider_server, settings, tmp_path):
     previous = celery_app.conf.broker_url
     _use_broker(celery_app, broker.url)
     settings.VISION_PROVIDER = "gemini"
+    # The jobs are created here: with the workers' lease, as every process of a deployment shares it.
+    settings.SEARCH_LEASE_SECONDS = int(faults.FAST_RECOVERY["SEARCH_LEASE_SECONDS"])
     worker.env.update(
         faults.FAST_RECOVERY,
         REDIS_URL=broker.url,
